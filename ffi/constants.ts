@@ -1,0 +1,166 @@
+/**
+ * C constants for the raw layer, under their C names: syscall numbers, flags, ioctl requests and errno values.
+ * Values come from the Linux UAPI headers (6.18); the system headers of older distributions lack most of them.
+ *
+ * @module
+ */
+
+/** The architectures this library runs on. */
+export type Arch = "x86_64" | "aarch64";
+
+/**
+ * Syscall numbers that have no glibc wrapper on every supported glibc (or none at all).
+ * Syscalls added since Linux 5.1 (424 and up) share one number on every architecture.
+ */
+export const SYSCALLS = {
+  x86_64: { pidfd_send_signal: 424, pidfd_open: 434, clone3: 435, pidfd_getfd: 438, waitid: 247 },
+  aarch64: { pidfd_send_signal: 424, pidfd_open: 434, clone3: 435, pidfd_getfd: 438, waitid: 95 },
+} as const satisfies Record<Arch, Record<string, number>>;
+
+// ioctl request encoding (asm-generic, used by x86_64 and aarch64): dir << 30 | size << 16 | type << 8 | nr.
+const IOC_NONE = 0;
+const IOC_WRITE = 1;
+const IOC_READ = 2;
+
+function ioc(dir: number, type: number, nr: number, size: number): number {
+  // `>>> 0` keeps the result unsigned: `3 << 30` alone is negative in JavaScript.
+  return ((dir << 30) | (size << 16) | (type << 8) | nr) >>> 0;
+}
+
+/** `_IO(type, nr)`: an ioctl with no argument struct. */
+export function _IO(type: number, nr: number): number {
+  return ioc(IOC_NONE, type, nr, 0);
+}
+
+/** `_IOR(type, nr, size)`: the kernel writes `size` bytes. */
+export function _IOR(type: number, nr: number, size: number): number {
+  return ioc(IOC_READ, type, nr, size);
+}
+
+/** `_IOW(type, nr, size)`: the kernel reads `size` bytes. */
+export function _IOW(type: number, nr: number, size: number): number {
+  return ioc(IOC_WRITE, type, nr, size);
+}
+
+/** `_IOWR(type, nr, size)`: the kernel reads and writes `size` bytes. */
+export function _IOWR(type: number, nr: number, size: number): number {
+  return ioc(IOC_READ | IOC_WRITE, type, nr, size);
+}
+
+const PIDFS_IOCTL_MAGIC = 0xff;
+const NSIO = 0xb7;
+
+/** pidfs ioctls (`include/uapi/linux/pidfd.h`). */
+export const PIDFD_GET_CGROUP_NAMESPACE = _IO(PIDFS_IOCTL_MAGIC, 1);
+export const PIDFD_GET_IPC_NAMESPACE = _IO(PIDFS_IOCTL_MAGIC, 2);
+export const PIDFD_GET_MNT_NAMESPACE = _IO(PIDFS_IOCTL_MAGIC, 3);
+export const PIDFD_GET_NET_NAMESPACE = _IO(PIDFS_IOCTL_MAGIC, 4);
+export const PIDFD_GET_PID_NAMESPACE = _IO(PIDFS_IOCTL_MAGIC, 5);
+export const PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE = _IO(PIDFS_IOCTL_MAGIC, 6);
+export const PIDFD_GET_TIME_NAMESPACE = _IO(PIDFS_IOCTL_MAGIC, 7);
+export const PIDFD_GET_TIME_FOR_CHILDREN_NAMESPACE = _IO(PIDFS_IOCTL_MAGIC, 8);
+export const PIDFD_GET_USER_NAMESPACE = _IO(PIDFS_IOCTL_MAGIC, 9);
+export const PIDFD_GET_UTS_NAMESPACE = _IO(PIDFS_IOCTL_MAGIC, 10);
+/** `PIDFD_GET_INFO` with the 72-byte `struct pidfd_info` (VER1, Linux 6.16+ layout; 6.13+ accepts it). */
+export const PIDFD_GET_INFO = _IOWR(PIDFS_IOCTL_MAGIC, 11, 72);
+
+/** nsfs ioctls (`include/uapi/linux/nsfs.h`). */
+export const NS_GET_USERNS = _IO(NSIO, 1);
+export const NS_GET_PARENT = _IO(NSIO, 2);
+export const NS_GET_NSTYPE = _IO(NSIO, 3);
+export const NS_GET_OWNER_UID = _IO(NSIO, 4);
+export const NS_GET_MNTNS_ID = _IOR(NSIO, 5, 8);
+export const NS_GET_PID_FROM_PIDNS = _IOR(NSIO, 6, 4);
+export const NS_GET_TGID_FROM_PIDNS = _IOR(NSIO, 7, 4);
+export const NS_GET_PID_IN_PIDNS = _IOR(NSIO, 8, 4);
+export const NS_GET_TGID_IN_PIDNS = _IOR(NSIO, 9, 4);
+export const NS_GET_ID = _IOR(NSIO, 13, 8);
+
+/** `struct pidfd_info` request and result mask bits. */
+export const PIDFD_INFO_PID = 1 << 0;
+export const PIDFD_INFO_CREDS = 1 << 1;
+export const PIDFD_INFO_CGROUPID = 1 << 2;
+export const PIDFD_INFO_EXIT = 1 << 3;
+export const PIDFD_INFO_COREDUMP = 1 << 4;
+
+/** `pidfd_open` flags. */
+export const PIDFD_NONBLOCK = 0x800;
+export const PIDFD_THREAD = 0x80;
+
+/** `pidfd_send_signal` flags (Linux 6.9+). */
+export const PIDFD_SIGNAL_THREAD = 1;
+export const PIDFD_SIGNAL_THREAD_GROUP = 2;
+export const PIDFD_SIGNAL_PROCESS_GROUP = 4;
+
+/** Special pidfd values accepted by `pidfd_send_signal` (Linux 6.15+). */
+export const PIDFD_SELF_THREAD = -10000;
+export const PIDFD_SELF_THREAD_GROUP = -10001;
+
+/** `waitid` id type and options. */
+export const P_PIDFD = 3;
+export const WNOHANG = 1;
+export const WEXITED = 4;
+export const WNOWAIT = 0x01000000;
+
+/** `CLONE_NEW*` namespace type bits, as returned by `NS_GET_NSTYPE`. */
+export const CLONE_NEWTIME = 0x80;
+export const CLONE_NEWNS = 0x20000;
+export const CLONE_NEWCGROUP = 0x2000000;
+export const CLONE_NEWUTS = 0x4000000;
+export const CLONE_NEWIPC = 0x8000000;
+export const CLONE_NEWUSER = 0x10000000;
+export const CLONE_NEWPID = 0x20000000;
+export const CLONE_NEWNET = 0x40000000;
+
+/** `open` flags and `openat` directory. */
+export const AT_FDCWD = -100;
+export const O_RDONLY = 0;
+export const O_DIRECTORY = 0o200000;
+export const O_CLOEXEC = 0o2000000;
+
+/** `poll` events. */
+export const POLLIN = 0x1;
+export const POLLHUP = 0x10;
+
+/** `fstatfs().f_type` of a pidfd on pidfs (Linux 6.9+). */
+export const PID_FS_MAGIC = 0x50494446;
+
+/** errno values (identical on x86_64 and aarch64). */
+export const Errno = {
+  EPERM: 1,
+  ENOENT: 2,
+  ESRCH: 3,
+  EINTR: 4,
+  EIO: 5,
+  ENXIO: 6,
+  E2BIG: 7,
+  ENOEXEC: 8,
+  EBADF: 9,
+  ECHILD: 10,
+  EAGAIN: 11,
+  ENOMEM: 12,
+  EACCES: 13,
+  EFAULT: 14,
+  EBUSY: 16,
+  EEXIST: 17,
+  ENOTDIR: 20,
+  EISDIR: 21,
+  EINVAL: 22,
+  ENFILE: 23,
+  EMFILE: 24,
+  ENOTTY: 25,
+  ENOSPC: 28,
+  ESPIPE: 29,
+  EROFS: 30,
+  EPIPE: 32,
+  ERANGE: 34,
+  ENAMETOOLONG: 36,
+  ENOSYS: 38,
+  ELOOP: 40,
+  EREMOTE: 66,
+  EOVERFLOW: 75,
+  EUSERS: 87,
+  EOPNOTSUPP: 95,
+  ETIMEDOUT: 110,
+  ESTALE: 116,
+} as const;

@@ -1,0 +1,25 @@
+/**
+ * The Deno backend: `Deno.dlopen` over the shared symbol table.
+ *
+ * @module
+ */
+
+import { withErrno } from "./errno.ts";
+import { type Libc, SYMBOLS } from "./symbols.ts";
+
+/** Opens libc with Deno's FFI and wraps every symbol so that failures return `-errno`. */
+export function denoBackend(path: string): Libc {
+  const lib = Deno.dlopen(path, SYMBOLS);
+  const location = lib.symbols.__errno_location();
+  if (location === null) throw new Error("__errno_location() returned NULL");
+  // The pointer is per thread and stable for the main thread: make the view once.
+  const view = new Deno.UnsafePointerView(location);
+  const errno = (): number => view.getInt32();
+  const out: Record<string, unknown> = {};
+  for (const [key, def] of Object.entries(SYMBOLS)) {
+    if (key === "__errno_location") continue;
+    const fn = lib.symbols[key as keyof typeof SYMBOLS];
+    out[key] = fn === null ? null : withErrno(fn, def.parameters.length, errno);
+  }
+  return out as unknown as Libc;
+}

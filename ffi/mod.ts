@@ -1,0 +1,61 @@
+/**
+ * The raw layer: picks the FFI backend once at load time and exposes libc with errno folded into results
+ * (a failed call returns `-errno`). Everything in `src/` goes through {@link libc} and the syscall helpers here.
+ *
+ * @module
+ */
+
+import { bunBackend, type BunFfi } from "./bun.ts";
+import { type Arch, SYSCALLS } from "./constants.ts";
+import { denoBackend } from "./deno.ts";
+import { type Libc, LIBC_PATH } from "./symbols.ts";
+
+/** True when running under Bun, false under Deno. */
+export const isBun: boolean = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
+
+// A variable specifier: deno check and JSR never try to resolve `bun:ffi`.
+const BUN_FFI = "bun:ffi";
+
+function detectArch(): Arch {
+  const arch = isBun
+    ? (globalThis as unknown as { process: { arch: string } }).process.arch
+    : Deno.build.arch;
+  if (arch === "x64" || arch === "x86_64") return "x86_64";
+  if (arch === "arm64" || arch === "aarch64") return "aarch64";
+  throw new Error(`@pidfd/pidfd supports x86_64 and aarch64 Linux, not ${arch}`);
+}
+
+/** The CPU architecture, which selects syscall numbers and struct layouts. */
+export const arch: Arch = detectArch();
+
+/** Syscall numbers for this architecture. */
+export const SYS: (typeof SYSCALLS)[Arch] = SYSCALLS[arch];
+
+async function load(): Promise<Libc> {
+  try {
+    return isBun ? bunBackend(await import(BUN_FFI) as BunFfi, LIBC_PATH) : denoBackend(LIBC_PATH);
+  } catch (cause) {
+    if (cause instanceof Error && cause.name === "NotCapable") throw cause; // Deno without --allow-ffi
+    throw new Error(`@pidfd/pidfd could not load ${LIBC_PATH} (glibc on Linux is required)`, { cause });
+  }
+}
+
+/** libc, through the backend of the running runtime. Every call returns its result or `-errno`. */
+export const libc: Libc = await load();
+
+/** `pidfd_open(2)`: glibc's wrapper where it exists, else the raw syscall. Returns an fd or `-errno`. */
+export const pidfd_open: (pid: number, flags: number) => number = libc.pidfd_open ??
+  ((pid, flags) => libc.syscall4(SYS.pidfd_open, pid, flags, 0, 0));
+
+/** `pidfd_send_signal(2)` without a `siginfo_t` (like `kill`). Returns 0 or `-errno`. */
+export const pidfd_send_signal: (pidfd: number, sig: number, flags: number) => number =
+  libc.pidfd_send_signal === null
+    ? (pidfd, sig, flags) => libc.syscall4(SYS.pidfd_send_signal, pidfd, sig, 0, flags)
+    : (pidfd, sig, flags) => libc.pidfd_send_signal!(pidfd, sig, null, flags);
+
+/** `pidfd_getfd(2)`. Returns an fd or `-errno`. */
+export const pidfd_getfd: (pidfd: number, targetfd: number, flags: number) => number = libc.pidfd_getfd ??
+  ((pidfd, targetfd, flags) => libc.syscall4(SYS.pidfd_getfd, pidfd, targetfd, flags, 0));
+
+export * from "./constants.ts";
+export * from "./structs.ts";

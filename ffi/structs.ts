@@ -1,0 +1,73 @@
+/**
+ * Struct layouts as frozen offset tables (x86_64 and aarch64 Linux, both little-endian), and the helpers that
+ * read them. Callers allocate each struct buffer once and reuse it; nothing here allocates per call.
+ *
+ * @module
+ */
+
+/** Every struct read here is little-endian on the supported architectures. */
+export const LE = true;
+
+/** `struct pidfd_info` (72-byte VER1). */
+export const PIDFD_INFO = Object.freeze({
+  size: 72,
+  mask: 0,
+  cgroupid: 8,
+  pid: 16,
+  tgid: 20,
+  ppid: 24,
+  ruid: 28,
+  rgid: 32,
+  euid: 36,
+  egid: 40,
+  suid: 44,
+  sgid: 48,
+  fsuid: 52,
+  fsgid: 56,
+  exit_code: 60,
+  coredump_mask: 64,
+});
+
+/** `struct stat`: the fields read here sit at the same offsets on x86_64 (144 B) and aarch64 (128 B). */
+export const STAT = Object.freeze({ size: 144, st_dev: 0, st_ino: 8 });
+
+/** `struct statfs`: `f_type` is a `long` at offset 0 on both architectures. */
+export const STATFS = Object.freeze({ size: 120, f_type: 0 });
+
+/** `struct pollfd`. */
+export const POLLFD = Object.freeze({ size: 8, fd: 0, events: 4, revents: 6 });
+
+/** `siginfo_t` as filled by `waitid`. */
+export const SIGINFO = Object.freeze({ size: 128, si_signo: 0, si_code: 8, si_pid: 16, si_status: 24 });
+
+/** `struct linux_dirent64`: `d_ino` u64, `d_off` s64, `d_reclen` u16, `d_type` u8, then the name. */
+export const DIRENT64 = Object.freeze({ d_reclen: 16, d_name: 19 });
+
+/** A buffer and a little-endian view of it, allocated once per struct kind. */
+export interface StructBuffer {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+}
+
+/** Allocates a zeroed struct buffer of `size` bytes with its view. */
+export function structBuffer(size: number): StructBuffer {
+  const bytes = new Uint8Array(size);
+  return { bytes, view: new DataView(bytes.buffer) };
+}
+
+const encoder = new TextEncoder();
+/** Linux `PATH_MAX`, including the terminating NUL. */
+const PATH_MAX = 4096;
+const pathBuffer = new Uint8Array(PATH_MAX);
+
+/**
+ * Encodes `path` as a NUL-terminated C string into a shared buffer, valid until the next call.
+ * Returns `null` when the path does not fit `PATH_MAX` or contains a NUL byte.
+ */
+export function cPath(path: string): Uint8Array | null {
+  if (path.includes("\0")) return null;
+  const { read, written } = encoder.encodeInto(path, pathBuffer.subarray(0, PATH_MAX - 1));
+  if (read !== path.length) return null;
+  pathBuffer[written] = 0;
+  return pathBuffer;
+}

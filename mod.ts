@@ -1,0 +1,37 @@
+/**
+ * Linux process handles (pidfds) and namespaces for Deno and Bun, through each runtime's built-in FFI.
+ *
+ * A pid is a number the kernel reuses; a {@link Pidfd} refers to one process for good, so signals, waits and
+ * namespace lookups through it can never hit another process. Every class here owns a file descriptor and is
+ * `Disposable`: bind it with `using` and it is closed at the end of the scope.
+ *
+ * Requires Linux (x86_64 or aarch64) with glibc; each feature documents its minimum kernel and
+ * {@link supports} reports what this machine has. Deno needs `--allow-ffi` and nothing else.
+ *
+ * @example Signal a process race-free and read what the kernel knows about it
+ * ```ts ignore
+ * import { Pidfd } from "@pidfd/pidfd";
+ *
+ * using pidfd = Pidfd.open(1234);
+ * const { ppid, euid } = pidfd.info();
+ * using net = pidfd.namespace("net");
+ * console.log(ppid, euid, net.id);
+ * pidfd.sendSignal("SIGTERM");
+ * ```
+ *
+ * @module
+ */
+
+export { SyscallError, UnsupportedError } from "./src/errors.ts";
+export { OwnedFd } from "./src/fd.ts";
+export { Namespace, type NamespaceKind, type NamespaceType } from "./src/namespace.ts";
+export {
+  Pidfd,
+  type PidfdInfo,
+  type PidfdInfoField,
+  type PidfdInfoOptions,
+  type PidfdOpenOptions,
+  type SendSignalOptions,
+} from "./src/pidfd.ts";
+export { type Signal, type SignalName, signalName, signalNumber } from "./src/signals.ts";
+export { type Features, supports } from "./src/supports.ts";

@@ -1,0 +1,155 @@
+/**
+ * Errors: {@link SyscallError} for kernel refusals, {@link UnsupportedError} for features this kernel lacks,
+ * and the argument checks that run before any syscall.
+ *
+ * @module
+ */
+
+import { Errno } from "../ffi/mod.ts";
+
+const DESCRIPTIONS: Readonly<Record<keyof typeof Errno, string>> = {
+  EPERM: "Operation not permitted",
+  ENOENT: "No such file or directory",
+  ESRCH: "No such process",
+  EINTR: "Interrupted system call",
+  EIO: "Input/output error",
+  ENXIO: "No such device or address",
+  E2BIG: "Argument list too long",
+  ENOEXEC: "Exec format error",
+  EBADF: "Bad file descriptor",
+  ECHILD: "No child processes",
+  EAGAIN: "Resource temporarily unavailable",
+  ENOMEM: "Cannot allocate memory",
+  EACCES: "Permission denied",
+  EFAULT: "Bad address",
+  EBUSY: "Device or resource busy",
+  EEXIST: "File exists",
+  ENOTDIR: "Not a directory",
+  EISDIR: "Is a directory",
+  EINVAL: "Invalid argument",
+  ENFILE: "Too many open files in system",
+  EMFILE: "Too many open files",
+  ENOTTY: "Inappropriate ioctl for device",
+  ENOSPC: "No space left on device",
+  ESPIPE: "Illegal seek",
+  EROFS: "Read-only file system",
+  EPIPE: "Broken pipe",
+  ERANGE: "Numerical result out of range",
+  ENAMETOOLONG: "File name too long",
+  ENOSYS: "Function not implemented",
+  ELOOP: "Too many levels of symbolic links",
+  EREMOTE: "Object is remote",
+  EOVERFLOW: "Value too large for defined data type",
+  EUSERS: "Too many users",
+  EOPNOTSUPP: "Operation not supported",
+  ETIMEDOUT: "Connection timed out",
+  ESTALE: "Stale file handle",
+};
+
+const NAMES = new Map<number, keyof typeof Errno>(
+  Object.entries(Errno).map(([name, value]) => [value, name as keyof typeof Errno]),
+);
+
+/** The symbolic name of an errno value, such as `"ESRCH"`; `"E<n>"` for values this library does not name. */
+export function errnoName(errno: number): string {
+  return NAMES.get(errno) ?? `E${errno}`;
+}
+
+function errnoDescription(errno: number): string {
+  const name = NAMES.get(errno);
+  return name === undefined ? `errno ${errno}` : DESCRIPTIONS[name];
+}
+
+/**
+ * A system call or ioctl that the kernel refused. Carries the same fields as Node's and Bun's
+ * `ErrnoException`, so callers can branch on `error.code === "ESRCH"`.
+ *
+ * @example Tell a reaped process from other failures
+ * ```ts ignore
+ * import { Pidfd, SyscallError } from "@pidfd/pidfd";
+ * try {
+ *   using pidfd = Pidfd.open(4242);
+ * } catch (e) {
+ *   if (e instanceof SyscallError && e.code === "ESRCH") console.log("gone");
+ *   else throw e;
+ * }
+ * ```
+ */
+export class SyscallError extends Error {
+  override name = "SyscallError";
+  /** The errno value, such as 3. */
+  readonly errno: number;
+  /** The errno name, such as `"ESRCH"`. */
+  readonly code: string;
+  /** The call that failed, such as `"pidfd_open"` or `"ioctl(PIDFD_GET_INFO)"`. */
+  readonly syscall: string;
+
+  /**
+   * @param syscall The call that failed.
+   * @param errno The errno it reported.
+   * @param subject What the call was about (a pid, a path), shown in parentheses after the call.
+   * @param options `cause` when this error normalises another one.
+   * @param detail Extra text appended to the message (after a colon), such as a remedy.
+   */
+  constructor(syscall: string, errno: number, subject = "", options?: ErrorOptions, detail?: string) {
+    const code = errnoName(errno);
+    super(
+      `${syscall}(${subject}) failed: ${code} (${errnoDescription(errno)})${detail ? `: ${detail}` : ""}`,
+      options,
+    );
+    this.errno = errno;
+    this.code = code;
+    this.syscall = syscall;
+  }
+}
+
+/**
+ * A feature that this kernel (or libc) does not offer, detected rather than simulated. `feature` names it as
+ * {@link supports} does.
+ */
+export class UnsupportedError extends Error {
+  override name = "UnsupportedError";
+  /** The feature key, as in `supports()`. */
+  readonly feature: string;
+
+  /**
+   * @param feature The feature key.
+   * @param message What is missing and which kernel provides it.
+   * @param options `cause` when a kernel error revealed the absence.
+   */
+  constructor(feature: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.feature = feature;
+  }
+}
+
+/** Returns `r` when a raw call succeeded (`r >= 0`), else throws a {@link SyscallError} for `-r`. */
+export function check(r: number, syscall: string, subject: string | number = ""): number {
+  if (r < 0) throw new SyscallError(syscall, -r, String(subject));
+  return r;
+}
+
+/** Throws unless `pid` is a positive 32-bit integer. */
+export function assertPid(pid: unknown, what = "pid"): asserts pid is number {
+  if (typeof pid !== "number") throw new TypeError(`Expected ${what} to be a number, got ${typeof pid}`);
+  if (!Number.isInteger(pid) || pid <= 0 || pid > 0x7fffffff) {
+    throw new RangeError(`Expected ${what} to be a positive integer below 2^31, got ${pid}`);
+  }
+}
+
+/** Throws unless `fd` is a non-negative 32-bit integer. */
+export function assertFd(fd: unknown, what = "fd"): asserts fd is number {
+  if (typeof fd !== "number") throw new TypeError(`Expected ${what} to be a number, got ${typeof fd}`);
+  if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
+    throw new RangeError(`Expected ${what} to be a non-negative integer below 2^31, got ${fd}`);
+  }
+}
+
+/** Throws a `TypeError` unless `options` is undefined or an object. */
+export function assertOptions(options: unknown, what = "options"): void {
+  if (options !== undefined && (options === null || typeof options !== "object")) {
+    throw new TypeError(
+      `Expected ${what} to be an object, got ${options === null ? "null" : typeof options}`,
+    );
+  }
+}

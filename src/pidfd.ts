@@ -1,0 +1,568 @@
+/**
+ * {@link Pidfd}: an owned handle to one process that a pid reuse can never redirect.
+ *
+ * @module
+ */
+
+import {
+  Errno,
+  LE,
+  libc,
+  PID_FS_MAGIC,
+  PIDFD_GET_CGROUP_NAMESPACE,
+  PIDFD_GET_INFO,
+  PIDFD_GET_IPC_NAMESPACE,
+  PIDFD_GET_MNT_NAMESPACE,
+  PIDFD_GET_NET_NAMESPACE,
+  PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE,
+  PIDFD_GET_PID_NAMESPACE,
+  PIDFD_GET_TIME_FOR_CHILDREN_NAMESPACE,
+  PIDFD_GET_TIME_NAMESPACE,
+  PIDFD_GET_USER_NAMESPACE,
+  PIDFD_GET_UTS_NAMESPACE,
+  pidfd_getfd,
+  PIDFD_INFO,
+  PIDFD_INFO_CGROUPID,
+  PIDFD_INFO_COREDUMP,
+  PIDFD_INFO_CREDS,
+  PIDFD_INFO_EXIT,
+  PIDFD_INFO_PID,
+  PIDFD_NONBLOCK,
+  pidfd_open,
+  pidfd_send_signal,
+  PIDFD_SIGNAL_PROCESS_GROUP,
+  PIDFD_SIGNAL_THREAD,
+  PIDFD_SIGNAL_THREAD_GROUP,
+  PIDFD_THREAD,
+  POLLFD,
+  POLLIN,
+  STAT,
+  STATFS,
+  structBuffer,
+} from "../ffi/mod.ts";
+import { assertFd, assertOptions, assertPid, check, SyscallError, UnsupportedError } from "./errors.ts";
+import { closeRaw, OwnedFd, ownFd } from "./fd.ts";
+import { adoptNamespace, type Namespace, type NamespaceKind } from "./namespace.ts";
+import { intsField, openPath, readText } from "./procfs.ts";
+import { type Signal, signalNumber } from "./signals.ts";
+
+/** Options of {@link Pidfd.open}. */
+export interface PidfdOpenOptions {
+  /** Refer to the thread `pid` (a tid) rather than its thread group (`PIDFD_THREAD`, Linux ≥ 6.9). */
+  thread?: boolean;
+  /** Make the fd non-blocking, so that `waitid` on it answers `EAGAIN` (`PIDFD_NONBLOCK`, Linux ≥ 5.10). */
+  nonblock?: boolean;
+}
+
+/** Options of {@link Pidfd.info}. */
+export interface PidfdInfoOptions {
+  /** Ask for the exit status (`PIDFD_INFO_EXIT`, Linux ≥ 6.15); available once the process has been reaped. */
+  exit?: boolean;
+  /** Ask for the coredump mask (`PIDFD_INFO_COREDUMP`, Linux ≥ 6.16). */
+  coredump?: boolean;
+}
+
+/** Options of {@link Pidfd.sendSignal}. */
+export interface SendSignalOptions {
+  /**
+   * Whom to signal (Linux ≥ 6.9): the one `"thread"` of a thread pidfd, the whole `"process"` (thread group),
+   * or the `"process-group"` the process leads. Default: the thread for a thread pidfd, else the process.
+   */
+  scope?: "thread" | "process" | "process-group";
+}
+
+/** The fields of {@link PidfdInfo} that a source may be unable to tell. */
+export type PidfdInfoField =
+  | "pid"
+  | "tgid"
+  | "ppid"
+  | "ruid"
+  | "rgid"
+  | "euid"
+  | "egid"
+  | "suid"
+  | "sgid"
+  | "fsuid"
+  | "fsgid"
+  | "cgroupId"
+  | "exitStatus"
+  | "coredumpMask";
+
+/**
+ * What {@link Pidfd.info} knows about a process. A field is `null` when the kernel did not report it: the
+ * process was already reaped (then only `cgroupId` and `exitStatus` remain), the field was not asked for, or
+ * the source cannot know it (then it is listed in {@link PidfdInfo.unknown}).
+ */
+export interface PidfdInfo {
+  /** The pid (tid for a thread pidfd) in the caller's PID namespace. */
+  readonly pid: number | null;
+  /** The thread group id (process id) in the caller's PID namespace. */
+  readonly tgid: number | null;
+  /** The parent's pid in the caller's PID namespace; 0 when the parent is not visible there. */
+  readonly ppid: number | null;
+  /** Real, effective, saved and filesystem user ids, mapped into the caller's user namespace. */
+  readonly ruid: number | null;
+  readonly euid: number | null;
+  readonly suid: number | null;
+  readonly fsuid: number | null;
+  /** Real, effective, saved and filesystem group ids, mapped into the caller's user namespace. */
+  readonly rgid: number | null;
+  readonly egid: number | null;
+  readonly sgid: number | null;
+  readonly fsgid: number | null;
+  /** The cgroup v2 id (the inode of its cgroupfs directory; 1 is the root). */
+  readonly cgroupId: bigint | null;
+  /** The raw wait status (`42 << 8` for `exit(42)`, 9 for SIGKILL), once the process has been reaped. */
+  readonly exitStatus: number | null;
+  /** `PIDFD_COREDUMP*` bits: 1 dumped, 2 not dumpable, 4 dump as user, 8 dump as root. */
+  readonly coredumpMask: number | null;
+  /** `"ioctl"` from `PIDFD_GET_INFO`; `"procfs"` from `/proc` on kernels older than 6.13. */
+  readonly source: "ioctl" | "procfs";
+  /** Fields this source cannot tell on this kernel (they are `null`, not invented). */
+  readonly unknown: readonly PidfdInfoField[];
+}
+
+const NAMESPACE_IOCTLS: Readonly<Record<NamespaceKind, readonly [request: number, name: string]>> = {
+  cgroup: [PIDFD_GET_CGROUP_NAMESPACE, "PIDFD_GET_CGROUP_NAMESPACE"],
+  ipc: [PIDFD_GET_IPC_NAMESPACE, "PIDFD_GET_IPC_NAMESPACE"],
+  mnt: [PIDFD_GET_MNT_NAMESPACE, "PIDFD_GET_MNT_NAMESPACE"],
+  net: [PIDFD_GET_NET_NAMESPACE, "PIDFD_GET_NET_NAMESPACE"],
+  pid: [PIDFD_GET_PID_NAMESPACE, "PIDFD_GET_PID_NAMESPACE"],
+  pid_for_children: [PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE, "PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE"],
+  time: [PIDFD_GET_TIME_NAMESPACE, "PIDFD_GET_TIME_NAMESPACE"],
+  time_for_children: [PIDFD_GET_TIME_FOR_CHILDREN_NAMESPACE, "PIDFD_GET_TIME_FOR_CHILDREN_NAMESPACE"],
+  user: [PIDFD_GET_USER_NAMESPACE, "PIDFD_GET_USER_NAMESPACE"],
+  uts: [PIDFD_GET_UTS_NAMESPACE, "PIDFD_GET_UTS_NAMESPACE"],
+};
+
+const SIGNAL_SCOPES = {
+  thread: PIDFD_SIGNAL_THREAD,
+  process: PIDFD_SIGNAL_THREAD_GROUP,
+  "process-group": PIDFD_SIGNAL_PROCESS_GROUP,
+} as const;
+
+// Struct buffers, allocated once.
+const infoBuf = structBuffer(PIDFD_INFO.size);
+const statBuf = structBuffer(STAT.size);
+const statfsBuf = structBuffer(STATFS.size);
+const pollBuf = structBuffer(POLLFD.size);
+const ONE = 1n;
+
+// Kernel features found missing at run time (ENOTTY on a pidfd can only mean that), remembered.
+let hasInfoIoctl = true;
+let hasNamespaceIoctls = true;
+
+// Set by the class's static block: module code may construct, users may not.
+let construct: (fd: number, pid: number) => Pidfd;
+
+/**
+ * A pidfd: a file descriptor that refers to one process for good. Signals, waits and namespace lookups
+ * through it can never reach another process, even after the pid number is reused.
+ *
+ * Requires Linux ≥ 5.3. Deno: `--allow-ffi`. Close it with {@link Pidfd.close} or bind it with `using`; a
+ * closed `Pidfd` throws `TypeError` on every use.
+ *
+ * @example Signal a process without a pid-reuse race
+ * ```ts ignore
+ * import { Pidfd } from "@pidfd/pidfd";
+ * using pidfd = Pidfd.open(1234);
+ * console.log(pidfd.info().ppid);
+ * pidfd.sendSignal("SIGTERM");
+ * ```
+ */
+export class Pidfd extends OwnedFd {
+  #pid: number;
+  #id: bigint | undefined;
+
+  private constructor(fd: number, pid: number) {
+    super(fd);
+    this.#pid = pid;
+  }
+
+  /**
+   * Opens a pidfd for a process: `pidfd_open(2)` (https://man7.org/linux/man-pages/man2/pidfd_open.2.html).
+   *
+   * No privilege is needed for any process visible in the caller's PID namespace, zombies included. The pid
+   * itself is still a number: open the pidfd while you know the process is the one you mean (for a child,
+   * before it can be reaped); from then on the pidfd pins that process.
+   *
+   * Requires Linux ≥ 5.3; `nonblock` ≥ 5.10; `thread` ≥ 6.9.
+   *
+   * @param pid The process id (or thread id with `thread`), as seen in the caller's PID namespace.
+   * @param options `thread` to refer to one thread, `nonblock` for non-blocking `waitid`.
+   * @returns An owned pidfd.
+   * @throws {RangeError} If `pid` is not a positive integer below 2^31.
+   * @throws {SyscallError} `ESRCH` if no such process exists (or it was reaped); `ENOENT` for a non-leader
+   * thread without `thread`; `EINVAL` for flags this kernel lacks; `EMFILE` at the fd limit.
+   *
+   * @example Open and close
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using pidfd = Pidfd.open(1234, { nonblock: true });
+   * ```
+   */
+  static open(pid: number, options: PidfdOpenOptions = {}): Pidfd {
+    assertPid(pid);
+    assertOptions(options);
+    const flags = (options.thread ? PIDFD_THREAD : 0) | (options.nonblock ? PIDFD_NONBLOCK : 0);
+    const fd = pidfd_open(pid, flags);
+    if (fd < 0) {
+      const detail = fd === -Errno.EMFILE ? EMFILE_HINT : undefined;
+      throw new SyscallError("pidfd_open", -fd, String(pid), undefined, detail);
+    }
+    return new Pidfd(fd, pid);
+  }
+
+  /**
+   * A pidfd for the calling process (`pidfd_open(getpid(), 0)`).
+   *
+   * @returns An owned pidfd of the caller.
+   * @throws {SyscallError} `EMFILE` at the fd limit; `ENOSYS` before Linux 5.3.
+   *
+   * @example
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using me = Pidfd.self();
+   * console.log(me.pid);
+   * ```
+   */
+  static self(): Pidfd {
+    return Pidfd.open(libc.getpid());
+  }
+
+  /**
+   * The pid this pidfd was opened for, in the caller's PID namespace. Once the process has been reaped the
+   * number may belong to another process: act through the pidfd, not through this number.
+   *
+   * @throws {TypeError} If the pidfd is closed.
+   */
+  get pid(): number {
+    this.fd; // use after close is an error here too
+    return this.#pid;
+  }
+
+  /**
+   * The process identity: the pidfs inode (`fstat(2)`), a 64-bit number that is never reused during a boot.
+   * All pidfds of one process share it. Requires Linux ≥ 6.9 (pidfs).
+   *
+   * @throws {TypeError} If the pidfd is closed.
+   * @throws {UnsupportedError} Before Linux 6.9, where all pidfds share one anonymous inode.
+   */
+  get id(): bigint {
+    if (this.#id !== undefined) return this.#id;
+    const fd = this.fd;
+    check(libc.fstatfs(fd, statfsBuf.bytes), "fstatfs", this.#pid);
+    if (Number(statfsBuf.view.getBigInt64(STATFS.f_type, LE)) !== PID_FS_MAGIC) {
+      throw new UnsupportedError(
+        "pidfs",
+        "Pidfd.id needs pidfs (Linux ≥ 6.9): this kernel's pidfds share one inode",
+      );
+    }
+    check(libc.fstat(fd, statBuf.bytes), "fstat", this.#pid);
+    return this.#id = statBuf.view.getBigUint64(STAT.st_ino, LE);
+  }
+
+  /**
+   * Whether both pidfds refer to the same process (same {@link Pidfd.id}). Requires Linux ≥ 6.9.
+   *
+   * @param other Another pidfd.
+   * @returns `true` for the same process.
+   * @throws {UnsupportedError} Before Linux 6.9.
+   *
+   * @example
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using a = Pidfd.self();
+   * using b = Pidfd.self();
+   * console.log(a.equals(b)); // true
+   * ```
+   */
+  equals(other: Pidfd): boolean {
+    if (!(other instanceof Pidfd)) throw new TypeError("Expected a Pidfd");
+    return this.id === other.id;
+  }
+
+  /**
+   * What the kernel knows about the process: `PIDFD_GET_INFO` (Linux ≥ 6.13; exit status ≥ 6.15, coredump
+   * mask ≥ 6.16). Needs no privilege beyond holding the pidfd.
+   *
+   * On kernels without the ioctl it reads `/proc/self/fdinfo/<fd>` and `/proc/<pid>/status`, then confirms
+   * through the pidfd that the process was not reaped meanwhile (so a recycled pid cannot answer); `cgroupId`,
+   * `exitStatus` and `coredumpMask` are then listed in `unknown`.
+   *
+   * @param options `exit` for the exit status (after the process has been reaped), `coredump` for the mask.
+   * @returns The process's ids, credentials, cgroup and, when asked and available, exit status.
+   * @throws {SyscallError} `ESRCH` once the process has been reaped (unless `exit` is asked and the kernel
+   * kept the status); `EREMOTE` (`ESRCH` on older 6.18 stables) when it lies outside the caller's PID namespace.
+   *
+   * @example Read the parent and effective uid
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using pidfd = Pidfd.open(1234);
+   * const { ppid, euid } = pidfd.info();
+   * ```
+   */
+  info(options: PidfdInfoOptions = {}): PidfdInfo {
+    assertOptions(options);
+    const fd = this.fd;
+    if (hasInfoIoctl) {
+      const { bytes, view } = infoBuf;
+      bytes.fill(0);
+      const request = PIDFD_INFO_PID | PIDFD_INFO_CREDS | PIDFD_INFO_CGROUPID |
+        (options.exit ? PIDFD_INFO_EXIT : 0) | (options.coredump ? PIDFD_INFO_COREDUMP : 0);
+      view.setBigUint64(PIDFD_INFO.mask, BigInt(request), LE);
+      const r = libc.ioctl_ptr(fd, PIDFD_GET_INFO, bytes);
+      if (r >= 0) return decodeInfo(options);
+      if (r !== -Errno.ENOTTY) throw new SyscallError("PIDFD_GET_INFO", -r, String(this.#pid));
+      hasInfoIoctl = false;
+    }
+    return infoFromProcfs(this, options);
+  }
+
+  /**
+   * Sends a signal through the pidfd: `pidfd_send_signal(2)`
+   * (https://man7.org/linux/man-pages/man2/pidfd_send_signal.2.html). Signal 0 only checks that the process
+   * exists and may be signalled. A zombie still accepts signals (they do nothing).
+   *
+   * Requires Linux ≥ 5.1; `scope` ≥ 6.9. Permission: the rules of `kill(2)`.
+   *
+   * @param signal A signal name (`"SIGTERM"`, `"TERM"`, `"SIGRTMIN+1"`) or number (0–64).
+   * @param options `scope`: `"thread"`, `"process"` or `"process-group"`.
+   * @throws {TypeError} For an unknown signal name or scope.
+   * @throws {RangeError} For a signal number outside 0–64.
+   * @throws {SyscallError} `ESRCH` once the process has been reaped; `EPERM` without permission; `EINVAL`
+   * for a scope this kernel lacks.
+   *
+   * @example
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using pidfd = Pidfd.open(1234);
+   * pidfd.sendSignal("SIGTERM");
+   * ```
+   */
+  sendSignal(signal: Signal, options: SendSignalOptions = {}): void {
+    const sig = signalNumber(signal);
+    assertOptions(options);
+    let flags = 0;
+    if (options.scope !== undefined) {
+      if (!Object.hasOwn(SIGNAL_SCOPES, options.scope)) {
+        throw new TypeError(
+          `Unknown signal scope: "${options.scope}" (use thread, process or process-group)`,
+        );
+      }
+      flags = SIGNAL_SCOPES[options.scope];
+    }
+    check(pidfd_send_signal(this.fd, sig, flags), "pidfd_send_signal", this.#pid);
+  }
+
+  /**
+   * Whether the process is still running: `poll(2)` on the pidfd, which turns readable when the process exits
+   * (Linux ≥ 5.3). A zombie (exited, not yet reaped) counts as not alive. Needs no permission.
+   *
+   * @returns `false` once the process has exited.
+   *
+   * @example
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using pidfd = Pidfd.open(1234);
+   * if (pidfd.isAlive()) pidfd.sendSignal("SIGTERM");
+   * ```
+   */
+  isAlive(): boolean {
+    const { view, bytes } = pollBuf;
+    view.setInt32(POLLFD.fd, this.fd, LE);
+    view.setInt16(POLLFD.events, POLLIN, LE);
+    view.setInt16(POLLFD.revents, 0, LE);
+    check(libc.poll(bytes, ONE, 0), "poll", this.#pid);
+    return (view.getInt16(POLLFD.revents, LE) & POLLIN) === 0;
+  }
+
+  /**
+   * Duplicates a file descriptor of the process into the caller: `pidfd_getfd(2)`
+   * (https://man7.org/linux/man-pages/man2/pidfd_getfd.2.html). The copy shares the open file description and
+   * is close-on-exec.
+   *
+   * Requires Linux ≥ 5.6. Permission: ptrace attach rights over the process (`PTRACE_MODE_ATTACH_REALCREDS`;
+   * root, or the same user when Yama allows it).
+   *
+   * @param targetFd The fd number in the target process.
+   * @returns An owned copy.
+   * @throws {RangeError} If `targetFd` is not a non-negative integer.
+   * @throws {SyscallError} `EBADF` if `targetFd` is not open there; `EPERM` without ptrace rights; `ESRCH`
+   * if the process is gone or exiting.
+   *
+   * @example Copy a process's stdout
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using pidfd = Pidfd.open(1234);
+   * using stdout = pidfd.getfd(1);
+   * ```
+   */
+  getfd(targetFd: number): OwnedFd {
+    assertFd(targetFd, "targetFd");
+    const fd = pidfd_getfd(this.fd, targetFd, 0);
+    if (fd < 0) throw new SyscallError("pidfd_getfd", -fd, `${this.#pid}, ${targetFd}`);
+    return ownFd(fd);
+  }
+
+  /**
+   * A namespace of the process: the `PIDFD_GET_*_NAMESPACE` ioctls (Linux ≥ 6.11). On older kernels it opens
+   * `/proc/<pid>/ns/<kind>` and then confirms through the pidfd that the process was not reaped meanwhile, so
+   * a recycled pid can never hand back another process's namespace.
+   *
+   * Permission: ptrace-read access to the process (`PTRACE_MODE_READ_FSCREDS`).
+   *
+   * @param kind `cgroup`, `ipc`, `mnt`, `net`, `pid`, `pid_for_children`, `time`, `time_for_children`, `user`
+   * or `uts`.
+   * @returns An owned namespace handle. `pid_for_children` and `time_for_children` give a `pid` or `time`
+   * namespace.
+   * @throws {TypeError} For an unknown kind.
+   * @throws {SyscallError} `ESRCH` if the process has exited (a zombie has no namespaces); `EACCES` without
+   * permission; `EOPNOTSUPP` if the kernel lacks that namespace type.
+   *
+   * @example
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using pidfd = Pidfd.open(1234);
+   * using net = pidfd.namespace("net");
+   * console.log(net.id);
+   * ```
+   */
+  namespace(kind: NamespaceKind): Namespace {
+    if (typeof kind !== "string" || !Object.hasOwn(NAMESPACE_IOCTLS, kind)) {
+      throw new TypeError(`Unknown namespace kind: ${JSON.stringify(kind)}`);
+    }
+    const fd = this.fd;
+    if (hasNamespaceIoctls) {
+      const [request, name] = NAMESPACE_IOCTLS[kind];
+      const r = libc.ioctl_val(fd, request, 0);
+      if (r >= 0) return adoptNamespace(r, kind);
+      if (r !== -Errno.ENOTTY) throw new SyscallError(name, -r, String(this.#pid));
+      hasNamespaceIoctls = false;
+    }
+    return namespaceFromProcfs(this, kind);
+  }
+
+  static {
+    construct = (fd, pid) => new Pidfd(fd, pid);
+  }
+}
+
+/** Takes ownership of a pidfd the library obtained elsewhere (clone3, a socket) for a known pid. */
+export function adoptPidfd(fd: number, pid: number): Pidfd {
+  return construct(fd, pid);
+}
+
+/** Appended to EMFILE errors: many pidfds at once is a normal use that the default soft limit of 1024 stops. */
+export const EMFILE_HINT =
+  "the soft RLIMIT_NOFILE is reached; raise it with `ulimit -n <n>` (up to `ulimit -Hn`) or prlimit(1)";
+
+function decodeInfo(options: PidfdInfoOptions): PidfdInfo {
+  const { view } = infoBuf;
+  const mask = Number(view.getBigUint64(PIDFD_INFO.mask, LE));
+  const u32 = (
+    bit: number,
+    offset: number,
+  ): number | null => (mask & bit ? view.getUint32(offset, LE) : null);
+  const unknown: PidfdInfoField[] = [];
+  // A kernel without the bit in its answer (6.13-6.15 for COREDUMP) cannot tell that field.
+  if (options.coredump && !(mask & PIDFD_INFO_COREDUMP)) unknown.push("coredumpMask");
+  return {
+    pid: u32(PIDFD_INFO_PID, PIDFD_INFO.pid),
+    tgid: u32(PIDFD_INFO_PID, PIDFD_INFO.tgid),
+    ppid: u32(PIDFD_INFO_PID, PIDFD_INFO.ppid),
+    ruid: u32(PIDFD_INFO_CREDS, PIDFD_INFO.ruid),
+    euid: u32(PIDFD_INFO_CREDS, PIDFD_INFO.euid),
+    suid: u32(PIDFD_INFO_CREDS, PIDFD_INFO.suid),
+    fsuid: u32(PIDFD_INFO_CREDS, PIDFD_INFO.fsuid),
+    rgid: u32(PIDFD_INFO_CREDS, PIDFD_INFO.rgid),
+    egid: u32(PIDFD_INFO_CREDS, PIDFD_INFO.egid),
+    sgid: u32(PIDFD_INFO_CREDS, PIDFD_INFO.sgid),
+    fsgid: u32(PIDFD_INFO_CREDS, PIDFD_INFO.fsgid),
+    cgroupId: mask & PIDFD_INFO_CGROUPID ? view.getBigUint64(PIDFD_INFO.cgroupid, LE) : null,
+    exitStatus: mask & PIDFD_INFO_EXIT ? view.getInt32(PIDFD_INFO.exit_code, LE) : null,
+    coredumpMask: u32(PIDFD_INFO_COREDUMP, PIDFD_INFO.coredump_mask),
+    source: "ioctl",
+    unknown,
+  };
+}
+
+/**
+ * The pid of the process as the caller's `/proc` numbers it, from `/proc/self/fdinfo/<fd>` (Linux ≥ 5.5 for
+ * the reaped marker). Throws `ESRCH` once reaped (`Pid: -1`) and `EREMOTE` when not visible there (`Pid: 0`),
+ * the mapping systemd and glibc's `pidfd_getpid` use.
+ */
+export function procfsPid(pidfd: Pidfd): number {
+  const path = `/proc/self/fdinfo/${pidfd.fd}`;
+  const pid = intsField(readText(path), "Pid")?.[0];
+  if (pid === undefined) throw new UnsupportedError("pidfd_fdinfo", `${path} has no Pid: line (Linux < 5.3)`);
+  if (pid === -1) throw new SyscallError("pidfd_getpid", Errno.ESRCH, String(pidfd.pid));
+  if (pid === 0) throw new SyscallError("pidfd_getpid", Errno.EREMOTE, String(pidfd.pid));
+  return pid;
+}
+
+/** Throws `ESRCH` if the process was reaped: whatever `/proc/<pid>` said may then be another process's. */
+function confirmNotReaped(pidfd: Pidfd, syscall: string): void {
+  const r = pidfd_send_signal(pidfd.fd, 0, 0);
+  if (r === -Errno.ESRCH) throw new SyscallError(syscall, Errno.ESRCH, String(pidfd.pid));
+}
+
+/** {@link Pidfd.info} from procfs, for kernels without `PIDFD_GET_INFO` (before 6.13). */
+export function infoFromProcfs(pidfd: Pidfd, options: PidfdInfoOptions = {}): PidfdInfo {
+  const pid = procfsPid(pidfd);
+  let status: string;
+  try {
+    status = readText(`/proc/${pid}/status`);
+  } catch (e) {
+    // Reaped between the fdinfo read and this one.
+    if (e instanceof SyscallError && e.code === "ENOENT") {
+      throw new SyscallError("PIDFD_GET_INFO", Errno.ESRCH, String(pidfd.pid), { cause: e });
+    }
+    throw e;
+  }
+  confirmNotReaped(pidfd, "PIDFD_GET_INFO");
+  const uids = intsField(status, "Uid") ?? [];
+  const gids = intsField(status, "Gid") ?? [];
+  const unknown: PidfdInfoField[] = ["cgroupId"];
+  if (options.exit) unknown.push("exitStatus");
+  if (options.coredump) unknown.push("coredumpMask");
+  return {
+    pid,
+    tgid: intsField(status, "Tgid")?.[0] ?? null,
+    ppid: intsField(status, "PPid")?.[0] ?? null,
+    ruid: uids[0] ?? null,
+    euid: uids[1] ?? null,
+    suid: uids[2] ?? null,
+    fsuid: uids[3] ?? null,
+    rgid: gids[0] ?? null,
+    egid: gids[1] ?? null,
+    sgid: gids[2] ?? null,
+    fsgid: gids[3] ?? null,
+    cgroupId: null,
+    exitStatus: null,
+    coredumpMask: null,
+    source: "procfs",
+    unknown,
+  };
+}
+
+/** {@link Pidfd.namespace} from `/proc/<pid>/ns/<kind>`, for kernels without the ioctls (before 6.11). */
+export function namespaceFromProcfs(pidfd: Pidfd, kind: NamespaceKind): Namespace {
+  const pid = procfsPid(pidfd);
+  let fd: number;
+  try {
+    fd = openPath(`/proc/${pid}/ns/${kind}`);
+  } catch (e) {
+    if (e instanceof SyscallError && e.code === "ENOENT") {
+      throw new SyscallError(NAMESPACE_IOCTLS[kind][1], Errno.ESRCH, String(pidfd.pid), { cause: e });
+    }
+    throw e;
+  }
+  try {
+    confirmNotReaped(pidfd, NAMESPACE_IOCTLS[kind][1]);
+  } catch (e) {
+    closeRaw(fd);
+    throw e;
+  }
+  return adoptNamespace(fd, kind);
+}

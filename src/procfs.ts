@@ -1,0 +1,94 @@
+/**
+ * Reading procfs through the FFI (`openat`/`read`/`getdents64`), so that Deno needs only `--allow-ffi`:
+ * Deno's own file APIs demand `--allow-all` for `/proc`.
+ *
+ * Values read from `/proc/<pid>` by number can belong to a recycled pid; callers that hold a pidfd confirm
+ * through it afterwards that the process was not reaped meanwhile.
+ *
+ * @module
+ */
+
+import { AT_FDCWD, cPath, DIRENT64, libc, O_CLOEXEC, O_DIRECTORY, O_RDONLY } from "../ffi/mod.ts";
+import { check, SyscallError } from "./errors.ts";
+
+const decoder = new TextDecoder();
+let buffer = new Uint8Array(16384);
+let bufferSize = BigInt(buffer.length);
+
+/** Opens `path` (relative to `dirfd`) read-only and close-on-exec; returns the fd or throws. */
+export function openPath(path: string, flags = 0, dirfd = AT_FDCWD): number {
+  const c = cPath(path);
+  if (c === null) throw new TypeError(`Invalid path: ${JSON.stringify(path)}`);
+  return check(libc.openat(dirfd, c, O_RDONLY | O_CLOEXEC | flags, 0), "open", path);
+}
+
+/** Reads all of an open fd as text. Throws a {@link SyscallError} naming `what` on failure. */
+export function readAll(fd: number, what: string): string {
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      const bigger = new Uint8Array(buffer.length * 2);
+      bigger.set(buffer);
+      buffer = bigger;
+      bufferSize = BigInt(buffer.length);
+    }
+    // Always offer the whole buffer and read into its tail through a subarray only when needed: procfs files
+    // are generated on read and almost always arrive in one piece.
+    const r = length === 0 ? libc.read(fd, buffer, bufferSize) : libc.read(
+      fd,
+      buffer.subarray(length),
+      BigInt(buffer.length - length),
+    );
+    if (r < 0) throw new SyscallError("read", -r, what);
+    if (r === 0) return decoder.decode(buffer.subarray(0, length));
+    length += r;
+  }
+}
+
+/** Reads a whole file as text, for example `/proc/self/status`. */
+export function readText(path: string, dirfd = AT_FDCWD): string {
+  const fd = openPath(path, 0, dirfd);
+  try {
+    return readAll(fd, path);
+  } finally {
+    libc.close(fd);
+  }
+}
+
+/** Lists the entries of a directory (without `.` and `..`). */
+export function listDir(path: string): string[] {
+  const fd = openPath(path, O_DIRECTORY);
+  const names: string[] = [];
+  try {
+    const view = new DataView(buffer.buffer);
+    for (;;) {
+      const n = libc.getdents64(fd, buffer, bufferSize);
+      if (n < 0) throw new SyscallError("getdents64", -n, path);
+      if (n === 0) return names;
+      for (let off = 0; off < n;) {
+        const reclen = view.getUint16(off + DIRENT64.d_reclen, true);
+        const start = off + DIRENT64.d_name;
+        const end = buffer.indexOf(0, start);
+        const name = decoder.decode(buffer.subarray(start, end));
+        if (name !== "." && name !== "..") names.push(name);
+        off += reclen;
+      }
+    }
+  } finally {
+    libc.close(fd);
+  }
+}
+
+/** The value of a `Key:\tvalue` line in a procfs text file, or `null` when the key is absent. */
+export function field(text: string, key: string): string | null {
+  const start = text.startsWith(`${key}:`) ? 0 : text.indexOf(`\n${key}:`) + 1;
+  if (start === 0 && !text.startsWith(`${key}:`)) return null;
+  const end = text.indexOf("\n", start);
+  return text.slice(start + key.length + 1, end === -1 ? undefined : end).trim();
+}
+
+/** The whitespace-separated integers of a procfs field (`NSpid`, `Uid`, …), or `null` when absent. */
+export function intsField(text: string, key: string): number[] | null {
+  const value = field(text, key);
+  return value === null ? null : value.split(/\s+/).filter((s) => s !== "").map(Number);
+}
