@@ -33,5 +33,12 @@ export {
   type PidfdOpenOptions,
   type SendSignalOptions,
 } from "./src/pidfd.ts";
-export { type Signal, type SignalName, signalName, signalNumber } from "./src/signals.ts";
+export {
+  type ClassicSignalName,
+  type Signal,
+  type SignalName,
+  signalName,
+  signalNumber,
+  SIGNALS,
+} from "./src/signals.ts";
 export { type Features, supports } from "./src/supports.ts";

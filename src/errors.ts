@@ -76,6 +76,7 @@ function errnoDescription(errno: number): string {
  * ```
  */
 export class SyscallError extends Error {
+  /** Always `"SyscallError"`. */
   override name = "SyscallError";
   /** The errno value, such as 3. */
   readonly errno: number;
@@ -85,6 +86,8 @@ export class SyscallError extends Error {
   readonly syscall: string;
 
   /**
+   * Describes a failed call.
+   *
    * @param syscall The call that failed.
    * @param errno The errno it reported.
    * @param subject What the call was about (a pid, a path), shown in parentheses after the call.
@@ -108,11 +111,14 @@ export class SyscallError extends Error {
  * {@link supports} does.
  */
 export class UnsupportedError extends Error {
+  /** Always `"UnsupportedError"`. */
   override name = "UnsupportedError";
   /** The feature key, as in `supports()`. */
   readonly feature: string;
 
   /**
+   * Describes a missing feature.
+   *
    * @param feature The feature key.
    * @param message What is missing and which kernel provides it.
    * @param options `cause` when a kernel error revealed the absence.

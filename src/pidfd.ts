@@ -100,15 +100,21 @@ export interface PidfdInfo {
   readonly tgid: number | null;
   /** The parent's pid in the caller's PID namespace; 0 when the parent is not visible there. */
   readonly ppid: number | null;
-  /** Real, effective, saved and filesystem user ids, mapped into the caller's user namespace. */
+  /** The real user id, mapped into the caller's user namespace (65534 if unmapped). */
   readonly ruid: number | null;
+  /** The effective user id, mapped into the caller's user namespace (65534 if unmapped). */
   readonly euid: number | null;
+  /** The saved user id, mapped into the caller's user namespace (65534 if unmapped). */
   readonly suid: number | null;
+  /** The filesystem user id, mapped into the caller's user namespace (65534 if unmapped). */
   readonly fsuid: number | null;
-  /** Real, effective, saved and filesystem group ids, mapped into the caller's user namespace. */
+  /** The real group id, mapped into the caller's user namespace (65534 if unmapped). */
   readonly rgid: number | null;
+  /** The effective group id, mapped into the caller's user namespace (65534 if unmapped). */
   readonly egid: number | null;
+  /** The saved group id, mapped into the caller's user namespace (65534 if unmapped). */
   readonly sgid: number | null;
+  /** The filesystem group id, mapped into the caller's user namespace (65534 if unmapped). */
   readonly fsgid: number | null;
   /** The cgroup v2 id (the inode of its cgroupfs directory; 1 is the root). */
   readonly cgroupId: bigint | null;

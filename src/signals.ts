@@ -4,7 +4,44 @@
  * @module
  */
 
-const SIGNALS = {
+/** The name of a classic (non-real-time) signal. */
+export type ClassicSignalName =
+  | "SIGHUP"
+  | "SIGINT"
+  | "SIGQUIT"
+  | "SIGILL"
+  | "SIGTRAP"
+  | "SIGABRT"
+  | "SIGIOT"
+  | "SIGBUS"
+  | "SIGFPE"
+  | "SIGKILL"
+  | "SIGUSR1"
+  | "SIGSEGV"
+  | "SIGUSR2"
+  | "SIGPIPE"
+  | "SIGALRM"
+  | "SIGTERM"
+  | "SIGSTKFLT"
+  | "SIGCHLD"
+  | "SIGCONT"
+  | "SIGSTOP"
+  | "SIGTSTP"
+  | "SIGTTIN"
+  | "SIGTTOU"
+  | "SIGURG"
+  | "SIGXCPU"
+  | "SIGXFSZ"
+  | "SIGVTALRM"
+  | "SIGPROF"
+  | "SIGWINCH"
+  | "SIGIO"
+  | "SIGPOLL"
+  | "SIGPWR"
+  | "SIGSYS";
+
+/** The classic signals and their numbers (Linux; the same on x86_64 and aarch64). */
+export const SIGNALS: Readonly<Record<ClassicSignalName, number>> = Object.freeze({
   SIGHUP: 1,
   SIGINT: 2,
   SIGQUIT: 3,
@@ -38,7 +75,7 @@ const SIGNALS = {
   SIGPOLL: 29,
   SIGPWR: 30,
   SIGSYS: 31,
-} as const;
+});
 
 /** glibc reserves signals 32 and 33 for itself, so its `SIGRTMIN` is 34. */
 const SIGRTMIN = 34;
@@ -49,7 +86,7 @@ const SIGRTMAX = 64;
  * `"SIGRTMAX"` or `"SIGRTMAX-2"`.
  */
 export type SignalName =
-  | keyof typeof SIGNALS
+  | ClassicSignalName
   | "SIGRTMIN"
   | "SIGRTMAX"
   | `SIGRTMIN+${number}`

@@ -37,20 +37,8 @@ export interface Sleeper {
 }
 
 /** Starts `sleep <seconds>` and resolves once it runs. */
-export async function sleeper(seconds = 60): Promise<Sleeper> {
-  const child = spawn("sleep", [String(seconds)], { stdio: "ignore" });
-  await once(child, "spawn");
-  const pid = child.pid!;
-  let exited = false;
-  const exit = once(child, "exit").then(() => exited = true);
-  return {
-    child,
-    pid,
-    async kill() {
-      if (!exited) child.kill("SIGKILL");
-      await exit;
-    },
-  };
+export function sleeper(seconds = 60): Promise<Sleeper> {
+  return started("sleep", [String(seconds)]);
 }
 
 /** The `/proc/<pid>/status` fields as ints, the ground truth tests compare against. */
@@ -65,4 +53,80 @@ export function run(command: string, args: string[], input?: string): string {
   const r = spawnSync(command, args, { encoding: "utf8", input: input ?? "" });
   if (r.status !== 0) throw new Error(`${command} ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
   return r.stdout;
+}
+
+/** The command line that runs a script file with the current runtime and the test permissions. */
+export function scriptCommand(path: string, extraFlags: string[] = []): string[] {
+  return isBun
+    ? [runtime, ...extraFlags, path]
+    : [runtime, "run", "--allow-ffi", "--allow-run", "--allow-read", "--allow-env", ...extraFlags, path];
+}
+
+/** A zombie: `sleep 0` whose parent (`exec sleep 60`) never reaps it. Kill `parent` to clean up. */
+export async function zombie(): Promise<{ pid: number; parent: Sleeper }> {
+  const child = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 60"], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  await once(child, "spawn");
+  const [chunk] = await once(child.stdout!, "data") as [Uint8Array];
+  const pid = Number(new TextDecoder().decode(chunk).trim());
+  let exited = false;
+  const exit = once(child, "exit").then(() => exited = true);
+  // Wait until the kernel shows it as a zombie.
+  for (let i = 0; i < 200 && !readText(`/proc/${pid}/status`).includes("State:\tZ"); i++) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return {
+    pid,
+    parent: {
+      child,
+      pid: child.pid!,
+      async kill(): Promise<void> {
+        if (!exited) child.kill("SIGKILL");
+        await exit;
+      },
+    },
+  };
+}
+
+/** The `ino:` of an fd as `/proc/<pid>/fdinfo/<fd>` reports it: the inode of the open file. */
+export function fdinfoInode(pid: number | "self", fd: number): bigint {
+  const m = /^ino:\s*(\d+)/m.exec(readText(`/proc/${pid}/fdinfo/${fd}`));
+  if (!m) throw new Error(`no ino: in /proc/${pid}/fdinfo/${fd}`);
+  return BigInt(m[1]!);
+}
+
+/** The first child of `pid` (for `unshare --fork`, the process inside the new namespaces), polled until it exists. */
+export async function firstChild(pid: number): Promise<number> {
+  for (let i = 0; i < 400; i++) {
+    const children = readText(`/proc/${pid}/task/${pid}/children`).trim();
+    if (children !== "") return Number(children.split(" ")[0]);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`process ${pid} has no child`);
+}
+
+/** Starts a command as a child (like {@link sleeper}) and resolves once it runs. */
+export async function started(command: string, args: string[]): Promise<Sleeper> {
+  const child = spawn(command, args, { stdio: "ignore" });
+  await once(child, "spawn");
+  let exited = false;
+  const exit = once(child, "exit").then(() => exited = true);
+  return {
+    child,
+    pid: child.pid!,
+    async kill(): Promise<void> {
+      if (!exited) child.kill("SIGKILL");
+      await exit;
+    },
+  };
+}
+
+/** Polls until process `pid` runs the program `comm` (for wrappers such as `unshare` that exec it). */
+export async function execed(pid: number, comm: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (readText(`/proc/${pid}/comm`).trim() === comm) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`process ${pid} never ran ${comm}`);
 }

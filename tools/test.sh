@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Every check and both test suites, as `npm test` runs them. Ends with one line: "tests: N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH" NO_COLOR=1
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+status=0
+
+step() {
+  echo "== $*"
+  "$@" || { echo "FAILED: $*"; status=1; }
+}
+
+step deno fmt --check
+step deno lint
+step deno check mod.ts examples/ tests/ bench/
+step deno doc --lint mod.ts
+
+echo "== deno test"
+deno test --allow-ffi --allow-run --allow-read --allow-env tests/ 2>&1 | tee "$logs/deno"
+[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "FAILED: deno test"; status=1; }
+
+echo "== bun test"
+bun test tests/ 2>&1 | tee "$logs/bun"
+[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "FAILED: bun test"; status=1; }
+
+# Deno counts each node:test `describe` as a test and each `test` inside it as a step: count the steps.
+summary=$(grep -E '^(ok|FAILED) \| ' "$logs/deno" | tail -1)
+count() { sed -nE "s/.*[| ]([0-9]+) $1( \\(([0-9]+) steps?\\))?.*/\\1 \\3/p" <<<"$summary"; }
+read -r dp dps <<<"$(count passed)"
+read -r df dfs <<<"$(count failed)"
+deno_passed=${dps:-${dp:-0}}
+deno_failed=${dfs:-${df:-0}}
+bun_passed=$(sed -nE 's/^ *([0-9]+) pass$/\1/p' "$logs/bun" | tail -1)
+bun_failed=$(sed -nE 's/^ *([0-9]+) fail$/\1/p' "$logs/bun" | tail -1)
+echo "deno: ${deno_passed} passed, ${deno_failed} failed"
+echo "bun: ${bun_passed:-0} passed, ${bun_failed:-0} failed"
+failed=$((deno_failed + ${bun_failed:-0}))
+[ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1 # a failed check counts as a failure
+echo "tests: $((deno_passed + ${bun_passed:-0})) passed, ${failed} failed"
+exit "$status"
