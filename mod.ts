@@ -34,6 +34,14 @@ export {
   type SendSignalOptions,
 } from "./src/pidfd.ts";
 export {
+  PidNamespace,
+  type PidTranslateOptions,
+  translatePid,
+  type TranslatePidOptions,
+  type TranslationMethod,
+} from "./src/pid_namespace.ts";
+export { ProcDir } from "./src/proc_dir.ts";
+export {
   type ClassicSignalName,
   type Signal,
   type SignalName,
@@ -41,4 +49,6 @@ export {
   signalNumber,
   SIGNALS,
 } from "./src/signals.ts";
+export { spawn, type SpawnOptions, type Stdio, Subprocess, type SubprocessOutput } from "./src/spawn.ts";
 export { type Features, supports } from "./src/supports.ts";
+export { exits, type ExitStatus, type PidfdExit, waitAny, type WaitOptions } from "./src/wait.ts";

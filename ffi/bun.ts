@@ -8,7 +8,7 @@
  */
 
 import { withErrno } from "./errno.ts";
-import { type Libc, SYMBOLS } from "./symbols.ts";
+import { type Libc, type Memory, SYMBOLS } from "./symbols.ts";
 
 type BunType = string;
 interface BunSymbolDef {
@@ -22,7 +22,9 @@ type BunFn = ((...args: any[]) => any) & { ptr: number };
 export interface BunFfi {
   dlopen(path: string, defs: Record<string, BunSymbolDef>): { symbols: Record<string, BunFn> };
   CFunction(def: BunSymbolDef & { ptr: number }): BunFn;
-  read: { i32(ptr: number, offset?: number): number };
+  read: { i32(ptr: number, offset?: number): number; ptr(ptr: number, offset?: number): number };
+  ptr(buffer: ArrayBufferView): number;
+  CString: new (ptr: number) => { toString(): string };
 }
 
 /** Deno type names to Bun's: pointers become `ptr`, numeric types keep their names. */
@@ -68,4 +70,13 @@ function openOptional(ffi: BunFfi, path: string, name: string, def: BunSymbolDef
   } catch {
     return null; // this libc lacks the symbol
   }
+}
+
+/** Raw memory access through `bun:ffi`'s `ptr`, `read` and `CString`. */
+export function bunMemory(ffi: BunFfi): Memory {
+  return {
+    addressOf: (buffer) => ffi.ptr(buffer),
+    readPointer: (address, index) => ffi.read.ptr(address, index * 8),
+    readCString: (address) => new ffi.CString(address).toString(),
+  };
 }

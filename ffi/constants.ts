@@ -97,6 +97,7 @@ export const PIDFD_SELF_THREAD = -10000;
 export const PIDFD_SELF_THREAD_GROUP = -10001;
 
 /** `waitid` id type and options. */
+export const P_PID = 1;
 export const P_PIDFD = 3;
 export const WNOHANG = 1;
 export const WEXITED = 4;
@@ -118,12 +119,52 @@ export const O_RDONLY = 0;
 export const O_DIRECTORY = 0o200000;
 export const O_CLOEXEC = 0o2000000;
 
+/** More `open` flags and the `fcntl` commands used on pipe ends. */
+export const O_RDWR = 2;
+export const O_NONBLOCK = 0o4000;
+export const F_GETFL = 3;
+export const F_SETFL = 4;
+
+/** `posix_spawnattr_setflags` flags (glibc). */
+export const POSIX_SPAWN_SETSIGDEF = 0x04;
+export const POSIX_SPAWN_SETSIGMASK = 0x08;
+
+/** glibc's opaque spawn structs: sizes on x86_64 and aarch64 (80, 336, 128), rounded up for safety. */
+export const SIZEOF_POSIX_SPAWN_FILE_ACTIONS = 128;
+export const SIZEOF_POSIX_SPAWNATTR = 512;
+export const SIZEOF_SIGSET = 128;
+
 /** `poll` events. */
 export const POLLIN = 0x1;
 export const POLLHUP = 0x10;
 
+/** `epoll` flags, operations and events (`EPOLLIN`/`EPOLLHUP` equal `POLLIN`/`POLLHUP`). */
+export const EPOLL_CLOEXEC = 0x80000;
+export const EPOLL_CTL_ADD = 1;
+export const EPOLL_CTL_DEL = 2;
+export const EPOLL_CTL_MOD = 3;
+export const EPOLLIN = 0x1;
+export const EPOLLOUT = 0x4;
+export const EPOLLERR = 0x8;
+export const EPOLLHUP = 0x10;
+
+/** `eventfd` flags. */
+export const EFD_CLOEXEC = 0x80000;
+export const EFD_NONBLOCK = 0x800;
+
+/** `si_code` values of a `waitid` result (`CLD_*`). */
+export const CLD_EXITED = 1;
+export const CLD_KILLED = 2;
+export const CLD_DUMPED = 3;
+
 /** `fstatfs().f_type` of a pidfd on pidfs (Linux 6.9+). */
 export const PID_FS_MAGIC = 0x50494446;
+
+/** `fstatfs().f_type` of a procfs mount. */
+export const PROC_SUPER_MAGIC = 0x9fa0;
+
+/** The nsfs inode of the initial PID namespace (fixed since Linux 3.8; `PID_NS_INIT_INO` in 6.18 UAPI). */
+export const PID_NS_INIT_INO = 0xeffffffc;
 
 /** errno values (identical on x86_64 and aarch64). */
 export const Errno = {

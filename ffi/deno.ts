@@ -5,7 +5,7 @@
  */
 
 import { withErrno } from "./errno.ts";
-import { type Libc, SYMBOLS } from "./symbols.ts";
+import { type Libc, type Memory, SYMBOLS } from "./symbols.ts";
 
 /** Opens libc with Deno's FFI and wraps every symbol so that failures return `-errno`. */
 export function denoBackend(path: string): Libc {
@@ -23,3 +23,17 @@ export function denoBackend(path: string): Libc {
   }
   return out as unknown as Libc;
 }
+
+function pointer(address: number): Deno.PointerObject {
+  const p = Deno.UnsafePointer.create(BigInt(address));
+  if (p === null) throw new TypeError("NULL pointer");
+  return p;
+}
+
+/** Raw memory access through `Deno.UnsafePointer` and `Deno.UnsafePointerView`. */
+export const denoMemory: Memory = {
+  addressOf: (buffer) => Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buffer as BufferSource))),
+  readPointer: (address, index) =>
+    Number(new Deno.UnsafePointerView(pointer(address)).getBigUint64(index * 8)),
+  readCString: (address) => Deno.UnsafePointerView.getCString(pointer(address)),
+};

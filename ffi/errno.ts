@@ -45,6 +45,11 @@ export function withErrno(fn: AnyFn, arity: number, errno: () => number): AnyFn 
         const r = fn(a, b, c, d, e);
         return r === -1 ? -errno() : r;
       };
+    case 6:
+      return (a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown) => {
+        const r = fn(a, b, c, d, e, f);
+        return r === -1 ? -errno() : r;
+      };
     default:
       throw new RangeError(`No errno wrapper for ${arity} parameters`);
   }

@@ -5,10 +5,10 @@
  * @module
  */
 
-import { bunBackend, type BunFfi } from "./bun.ts";
+import { bunBackend, type BunFfi, bunMemory } from "./bun.ts";
 import { type Arch, SYSCALLS } from "./constants.ts";
-import { denoBackend } from "./deno.ts";
-import { type Libc, LIBC_PATH } from "./symbols.ts";
+import { denoBackend, denoMemory } from "./deno.ts";
+import { type Libc, LIBC_PATH, type Memory } from "./symbols.ts";
 
 /** True when running under Bun, false under Deno. */
 export const isBun: boolean = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
@@ -31,17 +31,24 @@ export const arch: Arch = detectArch();
 /** Syscall numbers for this architecture. */
 export const SYS: (typeof SYSCALLS)[Arch] = SYSCALLS[arch];
 
-async function load(): Promise<Libc> {
+async function load(): Promise<{ libc: Libc; memory: Memory }> {
   try {
-    return isBun ? bunBackend(await import(BUN_FFI) as BunFfi, LIBC_PATH) : denoBackend(LIBC_PATH);
+    if (!isBun) return { libc: denoBackend(LIBC_PATH), memory: denoMemory };
+    const ffi = await import(BUN_FFI) as BunFfi;
+    return { libc: bunBackend(ffi, LIBC_PATH), memory: bunMemory(ffi) };
   } catch (cause) {
     if (cause instanceof Error && cause.name === "NotCapable") throw cause; // Deno without --allow-ffi
     throw new Error(`@pidfd/pidfd could not load ${LIBC_PATH} (glibc on Linux is required)`, { cause });
   }
 }
 
+const backend = await load();
+
 /** libc, through the backend of the running runtime. Every call returns its result or `-errno`. */
-export const libc: Libc = await load();
+export const libc: Libc = backend.libc;
+
+/** Raw memory access of the running runtime's FFI. */
+export const memory: Memory = backend.memory;
 
 /** `pidfd_open(2)`: glibc's wrapper where it exists, else the raw syscall. Returns an fd or `-errno`. */
 export const pidfd_open: (pid: number, flags: number) => number = libc.pidfd_open ??

@@ -37,6 +37,15 @@ export const STATFS = Object.freeze({ size: 120, f_type: 0 });
 /** `struct pollfd`. */
 export const POLLFD = Object.freeze({ size: 8, fd: 0, events: 4, revents: 6 });
 
+/**
+ * `struct epoll_event` per architecture: `u32 events` then `u64 data`, packed (12 bytes) on x86_64, naturally
+ * aligned (16 bytes, data at 8) on aarch64. Arrays of it are sized with `size`.
+ */
+export const EPOLL_EVENT = Object.freeze({
+  x86_64: Object.freeze({ size: 12, events: 0, data: 4 }),
+  aarch64: Object.freeze({ size: 16, events: 0, data: 8 }),
+});
+
 /** `siginfo_t` as filled by `waitid`. */
 export const SIGINFO = Object.freeze({ size: 128, si_signo: 0, si_code: 8, si_pid: 16, si_status: 24 });
 

@@ -44,17 +44,90 @@ export const SYMBOLS = {
   pidfd_send_signal: { parameters: ["i32", "i32", "buffer", "u32"], result: "i32", optional: true },
   /** int pidfd_getfd(int pidfd, int targetfd, unsigned int flags); glibc >= 2.36 */
   pidfd_getfd: { parameters: ["i32", "i32", "u32"], result: "i32", optional: true },
+  /** int kill(pid_t pid, int sig); only for a just-spawned child that is not reaped (its pid cannot be reused) */
+  kill: { parameters: ["i32", "i32"], result: "i32" },
+  /** int pipe2(int pipefd[2], int flags); */
+  pipe2: { parameters: ["buffer", "i32"], result: "i32" },
+  /** int fcntl(int fd, int cmd, int arg); */
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  /** void *dlsym(void *handle, const char *symbol); in libc itself since glibc 2.34 */
+  dlsym: { parameters: ["usize", "buffer"], result: "usize" },
+  // posix_spawn(3) and its helpers return an error number (0 on success) rather than -1 and errno.
+  /** int posix_spawn_file_actions_init(posix_spawn_file_actions_t *fa); */
+  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
+  /** int posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa); */
+  posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
+  /** int posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa, int fd, int newfd); */
+  posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
+  /** int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa, int fd, const char *path, int oflag, mode_t mode); */
+  posix_spawn_file_actions_addopen: { parameters: ["buffer", "i32", "buffer", "i32", "u32"], result: "i32" },
+  /** int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *fa, const char *path); glibc >= 2.29 */
+  posix_spawn_file_actions_addchdir_np: { parameters: ["buffer", "buffer"], result: "i32" },
+  /** int posix_spawnattr_init(posix_spawnattr_t *attr); */
+  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
+  /** int posix_spawnattr_destroy(posix_spawnattr_t *attr); */
+  posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
+  /** int posix_spawnattr_setflags(posix_spawnattr_t *attr, short flags); */
+  posix_spawnattr_setflags: { parameters: ["buffer", "i32"], result: "i32" },
+  /** int posix_spawnattr_setsigmask(posix_spawnattr_t *attr, const sigset_t *mask); */
+  posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
+  /** int posix_spawnattr_setsigdefault(posix_spawnattr_t *attr, const sigset_t *set); */
+  posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
+  /** int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[], char *const envp[]); */
+  posix_spawnp: { parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
+  /** int pidfd_spawnp(int *pidfd, const char *file, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[], char *const envp[]); glibc >= 2.39 */
+  pidfd_spawnp: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+    optional: true,
+  },
+  /** pid_t pidfd_getpid(int pidfd); glibc >= 2.39 */
+  pidfd_getpid: { parameters: ["i32"], result: "i32", optional: true },
   /**
    * long syscall(long number, ...) with four `int`-sized arguments, for syscalls glibc may not wrap.
    * The kernel narrows each argument to its declared type, so unused trailing arguments are harmless.
    */
   syscall4: { name: "syscall", parameters: ["i32", "i32", "i32", "i32", "i32"], result: "i32" },
+  /** ssize_t write(int fd, const void *buf, size_t count); */
+  write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  /** int epoll_create1(int flags); */
+  epoll_create1: { parameters: ["i32"], result: "i32" },
+  /** int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event); */
+  epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  /** int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout); */
+  epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32" },
+  /**
+   * The same `epoll_wait`, as a Deno `nonblocking` call on Deno's 32-thread pool: it returns a `Promise` and
+   * errno is lost (a -1 is returned as is). Bun ignores `nonblocking` and would block its main thread: never
+   * call this under Bun.
+   */
+  epoll_wait_nonblocking: {
+    name: "epoll_wait",
+    parameters: ["i32", "buffer", "i32", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  /** int eventfd(unsigned int initval, int flags); */
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
   /** int *__errno_location(void); read only by the backends, right after a failed call */
   __errno_location: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** The symbols as the rest of the library sees them: errno already folded into the result. */
 export type Libc = Omit<Deno.StaticForeignLibraryInterface<typeof SYMBOLS>, "__errno_location">;
+
+/**
+ * Raw memory access for building and reading C pointer arrays (`argv`, `envp`, `environ`), which no symbol
+ * signature can express. Addresses are plain numbers: user-space addresses stay below 2^53.
+ */
+export interface Memory {
+  /** The address of the first byte of a typed array's view. The array must stay referenced while in use. */
+  addressOf(buffer: ArrayBufferView): number;
+  /** The pointer stored at `address + 8 * index`. */
+  readPointer(address: number, index: number): number;
+  /** The NUL-terminated string at `address`, decoded as UTF-8. */
+  readCString(address: number): string;
+}
 
 /** The shared library opened by both backends. */
 export const LIBC_PATH = "libc.so.6";

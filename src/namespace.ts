@@ -61,6 +61,17 @@ let hasNsGetId = true;
 // Set by the class's static block: module code may construct, users may not.
 let construct: (fd: number, kind: NamespaceType) => Namespace;
 
+// Subclasses that wrap one namespace type (`PidNamespace` for "pid"), registered by their modules.
+const subclasses = new Map<NamespaceType, (fd: number) => Namespace>();
+
+/**
+ * Registers the class that wraps every namespace of type `kind` this library hands out (`Namespace.open`,
+ * `Pidfd.namespace`, `parent()`, …). Module-internal: called once by the subclass's module.
+ */
+export function registerNamespaceClass(kind: NamespaceType, make: (fd: number) => Namespace): void {
+  subclasses.set(kind, make);
+}
+
 /**
  * A handle to one namespace: an nsfs file descriptor, as `/proc/<pid>/ns/<kind>` or the
  * `PIDFD_GET_*_NAMESPACE` ioctls hand out. It keeps the namespace alive while open and is closed by
@@ -104,7 +115,7 @@ export class Namespace extends OwnedFd {
    * same user without restrictions). Deno: `--allow-ffi` only.
    *
    * @param path The namespace file.
-   * @returns An owned namespace handle.
+   * @returns An owned namespace handle; a PID namespace comes back as a `PidNamespace`.
    * @throws {TypeError} If the file is not a namespace file.
    * @throws {SyscallError} `ENOENT`, `EACCES` and the like from opening the file.
    *
@@ -168,7 +179,7 @@ export class Namespace extends OwnedFd {
    */
   owner(): Namespace {
     const fd = check(libc.ioctl_val(this.fd, NS_GET_USERNS, 0), "NS_GET_USERNS", this.kind);
-    return new Namespace(fd, "user");
+    return construct(fd, "user");
   }
 
   /**
@@ -192,7 +203,7 @@ export class Namespace extends OwnedFd {
     }
     const r = libc.ioctl_val(this.fd, NS_GET_PARENT, 0);
     if (r === -Errno.EPERM) return null;
-    return new Namespace(check(r, "NS_GET_PARENT", this.kind), this.kind);
+    return construct(check(r, "NS_GET_PARENT", this.kind), this.kind);
   }
 
   /**
@@ -208,7 +219,7 @@ export class Namespace extends OwnedFd {
   }
 
   static {
-    construct = (fd, kind) => new Namespace(fd, kind);
+    construct = (fd, kind) => subclasses.get(kind)?.(fd) ?? new Namespace(fd, kind);
   }
 }
 

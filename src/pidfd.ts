@@ -43,8 +43,11 @@ import {
 import { assertFd, assertOptions, assertPid, check, SyscallError, UnsupportedError } from "./errors.ts";
 import { closeRaw, OwnedFd, ownFd } from "./fd.ts";
 import { adoptNamespace, type Namespace, type NamespaceKind } from "./namespace.ts";
+import { nspidOf, type PidNamespace } from "./pid_namespace.ts";
+import { openProcDir, type ProcDir } from "./proc_dir.ts";
 import { intsField, openPath, readText } from "./procfs.ts";
 import { type Signal, signalNumber } from "./signals.ts";
+import { exitedOf, type ExitStatus, markOwnChild, releaseWaits, waitFor, type WaitOptions } from "./wait.ts";
 
 /** Options of {@link Pidfd.open}. */
 export interface PidfdOpenOptions {
@@ -237,6 +240,49 @@ export class Pidfd extends OwnedFd {
   }
 
   /**
+   * Adopts a child that Deno (`Deno.Command`), Bun (`Bun.spawn`) or `node:child_process` started: opens a
+   * pidfd for `child.pid`, then verifies through it that the process is running and that its parent is the
+   * caller. From then on the pidfd pins that process.
+   *
+   * The remaining window: between the runtime's spawn and this call, the child could exit and be reaped by the
+   * runtime, and its pid be reused by a new child of the caller (a new process of anyone else fails the parent
+   * check). That takes a pid reuse within microseconds, but where it matters use {@link spawn}, whose pidfd is
+   * born with the child. Pidfds are opened without privilege. Requires Linux ≥ 5.3.
+   *
+   * @param child Anything with the child's `pid` (a `Deno.ChildProcess`, a Bun `Subprocess`, a `ChildProcess`).
+   * @returns An owned pidfd of the child. Its exit status comes through `PIDFD_GET_INFO` after the runtime
+   * reaps it; the runtime keeps its own status.
+   * @throws {TypeError} If `child.pid` is missing, or the process is not a child of the caller.
+   * @throws {SyscallError} `ESRCH` if the child already exited and was reaped, or exited (a zombie) before
+   * adoption.
+   *
+   * @example
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * const child = new Deno.Command("sleep", { args: ["10"] }).spawn();
+   * using pidfd = Pidfd.fromChild(child);
+   * pidfd.sendSignal("SIGTERM");
+   * ```
+   */
+  static fromChild(child: { readonly pid: number | undefined }): Pidfd {
+    if (child === null || typeof child !== "object") throw new TypeError("Expected a child process object");
+    if (child.pid === undefined) throw new TypeError("The child has no pid (it failed to start)");
+    const pidfd = Pidfd.open(child.pid);
+    try {
+      const self = libc.getpid();
+      const { ppid } = pidfd.info();
+      if (ppid !== self) {
+        throw new TypeError(`Process ${child.pid} is not a child of this process (its parent is ${ppid})`);
+      }
+      if (!pidfd.isAlive()) throw new SyscallError("Pidfd.fromChild", Errno.ESRCH, String(child.pid));
+      return pidfd;
+    } catch (e) {
+      pidfd.close();
+      throw e;
+    }
+  }
+
+  /**
    * The pid this pidfd was opened for, in the caller's PID namespace. Once the process has been reaped the
    * number may belong to another process: act through the pidfd, not through this number.
    *
@@ -421,7 +467,7 @@ export class Pidfd extends OwnedFd {
    * @param kind `cgroup`, `ipc`, `mnt`, `net`, `pid`, `pid_for_children`, `time`, `time_for_children`, `user`
    * or `uts`.
    * @returns An owned namespace handle. `pid_for_children` and `time_for_children` give a `pid` or `time`
-   * namespace.
+   * namespace; `pid` and `pid_for_children` give a `PidNamespace`.
    * @throws {TypeError} For an unknown kind.
    * @throws {SyscallError} `ESRCH` if the process has exited (a zombie has no namespaces); `EACCES` without
    * permission; `EOPNOTSUPP` if the kernel lacks that namespace type.
@@ -434,6 +480,14 @@ export class Pidfd extends OwnedFd {
    * console.log(net.id);
    * ```
    */
+  namespace(kind: "pid" | "pid_for_children"): PidNamespace;
+  /**
+   * A namespace of the process (see the `pid` overload above for the details).
+   *
+   * @param kind The namespace kind.
+   * @returns An owned namespace handle.
+   */
+  namespace(kind: NamespaceKind): Namespace;
   namespace(kind: NamespaceKind): Namespace {
     if (typeof kind !== "string" || !Object.hasOwn(NAMESPACE_IOCTLS, kind)) {
       throw new TypeError(`Unknown namespace kind: ${JSON.stringify(kind)}`);
@@ -449,19 +503,140 @@ export class Pidfd extends OwnedFd {
     return namespaceFromProcfs(this, kind);
   }
 
+  /**
+   * The pid of the process in every PID namespace from the caller's down to the process's own: the `NSpid`
+   * chain, read from `/proc/self/fdinfo/<pidfd>` (Linux ≥ 5.5). The first entry is the pid in the caller's
+   * namespace, the last the pid the process sees for itself (`[4242, 1]` for a container's init). Reading
+   * through the pidfd is race-free; a zombie still answers. Needs no privilege.
+   *
+   * @returns The chain, outermost first.
+   * @throws {TypeError} If the pidfd is closed.
+   * @throws {SyscallError} `ESRCH` once the process has been reaped; `EREMOTE` when it is not visible in the
+   * caller's PID namespace (a pidfd received from outside).
+   * @throws {UnsupportedError} Before Linux 5.5, or when `/proc` does not show the caller.
+   *
+   * @example
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using pidfd = Pidfd.open(4242);
+   * const [here, ...inside] = pidfd.nspid();
+   * ```
+   */
+  nspid(): number[] {
+    return nspidOf(this);
+  }
+
+  /**
+   * Opens the `/proc/<pid>` directory of this process, race-free (what the proposed `procfd_open` was meant
+   * to be): it finds the pid as the procfs at `root` numbers it (`<root>/self/fdinfo/<pidfd>`, or a
+   * translation into that procfs's PID namespace when the caller is not visible there), opens the directory,
+   * then confirms through the pidfd that the process has not been reaped meanwhile, so a recycled pid can never
+   * hand back another process's directory. A zombie's directory opens.
+   *
+   * Requires Linux ≥ 5.3. Permission: none to open; reading files needs what each file needs.
+   *
+   * @param root The procfs mount point. Default `/proc`.
+   * @returns An owned directory handle; read files with `readText(name)`.
+   * @throws {TypeError} If the pidfd is closed, or `root` is not a procfs mount.
+   * @throws {SyscallError} `ESRCH` once the process has been reaped, or when it is not visible in the
+   * procfs's PID namespace.
+   *
+   * @example Read a container process's status through the container's own procfs
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using pidfd = Pidfd.open(4250);
+   * using dir = pidfd.openProcDir("/proc/4242/root/proc");
+   * console.log(dir.pid, dir.readText("status"));
+   * ```
+   */
+  openProcDir(root: string = "/proc"): ProcDir {
+    return openProcDir(this, root);
+  }
+
+  /**
+   * Waits for the process to exit: `epoll(7)` on the pidfd, which turns readable when the process exits
+   * (https://man7.org/linux/man-pages/man7/epoll.7.html), then `waitid(2)`
+   * (https://man7.org/linux/man-pages/man2/waitid.2.html) or `PIDFD_GET_INFO` for the status.
+   *
+   * All waits of the module share one epoll set: in Deno one `nonblocking` `epoll_wait` on Deno's FFI thread
+   * pool, in Bun one Worker (`ffi/epoll_worker.ts`, an extra entry point for `bun build --compile`). Neither
+   * keeps the program alive once nothing is awaited.
+   *
+   * The status of the caller's own children comes from `waitid(P_PIDFD)` (with `WNOWAIT` for children that
+   * Deno or Bun started, so they still collect it); for other processes from `PIDFD_GET_INFO` +
+   * `PIDFD_INFO_EXIT` once their parent has reaped them (Linux ≥ 6.15; the wait settles then). On older
+   * kernels such a status resolves with `source: "unknown"` and `null` fields; see {@link ExitStatus}.
+   *
+   * Requires Linux ≥ 5.3. No permission beyond holding the pidfd. Deno: `--allow-ffi`.
+   *
+   * @param options `signal` to abort, `timeout` in milliseconds.
+   * @returns How the process ended. Later waits on the same pidfd get the same status at once.
+   * @throws {TypeError} (as a rejection) If the pidfd is closed, or for malformed options.
+   * @throws {RangeError} (as a rejection) If `timeout` is not from 0 to 2^31-1.
+   * @throws {DOMException} (as a rejection) `TimeoutError` after `timeout`; `AbortError` when the pidfd is
+   * closed or disposed meanwhile; or the `signal`'s reason. The fd is no longer watched afterwards.
+   * @throws {SyscallError} (as a rejection) `EMFILE` creating the epoll set; `ENOSPC` at the epoll watch limit.
+   *
+   * @example Wait at most ten seconds
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using pidfd = Pidfd.open(1234);
+   * const { code, signal } = await pidfd.wait({ timeout: 10_000 });
+   * ```
+   */
+  wait(options?: WaitOptions): Promise<ExitStatus> {
+    return waitFor(this, options);
+  }
+
+  /**
+   * The exit of the process, as {@link Pidfd.wait} without options reports it; made on first access, then
+   * the same promise. Only closing the pidfd rejects it (`AbortError`), and that rejection is never reported as
+   * unhandled.
+   *
+   * @throws {TypeError} On first access after close.
+   *
+   * @example
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using pidfd = Pidfd.open(1234);
+   * pidfd.exited.then((status) => console.log("exited", status.code ?? status.signal));
+   * ```
+   */
+  get exited(): Promise<ExitStatus> {
+    return exitedOf(this);
+  }
+
+  /** Closes the pidfd; a pending {@link Pidfd.wait} stops watching it and rejects with an `AbortError`. */
+  override close(): void {
+    releaseWaits(this);
+    super.close();
+  }
+
+  /** Gives up ownership like {@link OwnedFd.intoRaw}; pending waits reject as for {@link Pidfd.close}. */
+  override intoRaw(): number {
+    releaseWaits(this);
+    return super.intoRaw();
+  }
+
   static {
     construct = (fd, pid) => new Pidfd(fd, pid);
   }
 }
 
-/** Takes ownership of a pidfd the library obtained elsewhere (clone3, a socket) for a known pid. */
-export function adoptPidfd(fd: number, pid: number): Pidfd {
-  return construct(fd, pid);
+/**
+ * Takes ownership of a pidfd the library obtained elsewhere (clone3, a socket) for a known pid. `ownChild`
+ * marks a child this library started itself: its wait then reaps it (`waitid(WEXITED)` without `WNOWAIT`).
+ */
+export function adoptPidfd(fd: number, pid: number, ownChild = false): Pidfd {
+  const pidfd = construct(fd, pid);
+  if (ownChild) markOwnChild(pidfd);
+  return pidfd;
 }
 
 /** Appended to EMFILE errors: many pidfds at once is a normal use that the default soft limit of 1024 stops. */
-export const EMFILE_HINT =
-  "the soft RLIMIT_NOFILE is reached; raise it with `ulimit -n <n>` (up to `ulimit -Hn`) or prlimit(1)";
+export const EMFILE_HINT = "the soft RLIMIT_NOFILE is reached; raise it with `ulimit -n <n>` (up to " +
+  "`ulimit -Hn`) or prlimit(1). Deno and Bun start with the soft limit already at the hard one: raise the hard " +
+  "limit (`prlimit --nofile=<n>:<n> <command>` as root, or systemd's LimitNOFILE=)";
 
 function decodeInfo(options: PidfdInfoOptions): PidfdInfo {
   const { view } = infoBuf;

@@ -60,6 +60,8 @@ export type Features = {
   readonly pidfdInfoCoredump: boolean;
   /** `NS_GET_ID` namespace ids, Linux 6.18. */
   readonly nsGetId: boolean;
+  /** glibc's `pidfd_spawnp` (2.39): `spawn()` gets the pidfd with the child instead of right after it. */
+  readonly pidfdSpawn: boolean;
 };
 
 let cached: Features | undefined;
@@ -100,6 +102,7 @@ function probe(): Features {
       pidfdInfoExit: false,
       pidfdInfoCoredump: false,
       nsGetId: false,
+      pidfdSpawn: libc.pidfd_spawnp !== null,
     };
   }
   try {
@@ -129,6 +132,7 @@ function probe(): Features {
         pidfdInfoCoredump: infoResult >= 0 &&
           (Number(info.view.getBigUint64(PIDFD_INFO.mask, LE)) & PIDFD_INFO_COREDUMP) !== 0,
         nsGetId: pidns >= 0 && libc.ioctl_ptr(pidns, NS_GET_ID, u64.bytes) === 0,
+        pidfdSpawn: libc.pidfd_spawnp !== null,
       };
     } finally {
       if (pidns >= 0) libc.close(pidns);

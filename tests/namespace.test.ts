@@ -116,7 +116,7 @@ describe("Namespace", () => {
   });
 
   test("parent() of a child PID namespace is ours; ours has none in view", { skip: needsRoot }, async () => {
-    const unshare = await started("unshare", ["--pid", "--fork", "sleep", "60"]);
+    const unshare = await started("unshare", ["--pid", "--fork", "--kill-child", "sleep", "60"]);
     try {
       const inner = await firstChild(unshare.pid);
       using pidfd = Pidfd.open(inner);

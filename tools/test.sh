@@ -14,15 +14,22 @@ step() {
 
 step deno fmt --check
 step deno lint
-step deno check mod.ts examples/ tests/ bench/
-step deno doc --lint mod.ts
+step deno check mod.ts cli.ts examples/ tests/ bench/
+step deno doc --lint mod.ts cli.ts
+
+# The single `pidfd` binary (bun build --compile, with the epoll Worker as an extra entry point). bun test runs
+# the CLI tests against it too (tests/cli.test.ts reads PIDFD_CLI_BINARY).
+rm -f dist/pidfd
+step npm run --silent compile
+cli_binary=()
+[ -x dist/pidfd ] && cli_binary=(env PIDFD_CLI_BINARY=dist/pidfd)
 
 echo "== deno test"
 deno test --allow-ffi --allow-run --allow-read --allow-env tests/ 2>&1 | tee "$logs/deno"
 [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "FAILED: deno test"; status=1; }
 
 echo "== bun test"
-bun test tests/ 2>&1 | tee "$logs/bun"
+"${cli_binary[@]}" bun test tests/ 2>&1 | tee "$logs/bun"
 [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "FAILED: bun test"; status=1; }
 
 # Deno counts each node:test `describe` as a test and each `test` inside it as a step: count the steps.

@@ -1,0 +1,101 @@
+/**
+ * `pidfd wait [--timeout <d>] [--count <n>] <pid>…`: wait for any processes to exit.
+ *
+ * @module
+ */
+
+import { exits, type ExitStatus, Pidfd } from "../../mod.ts";
+import { formatDuration, parseCommand, parseCount, parseDuration, parsePids } from "../args.ts";
+import type { Context } from "../context.ts";
+import { json, type Style } from "../format.ts";
+import { EXIT, UsageError } from "../usage.ts";
+
+/** One exit, as `wait --json` prints it. */
+export interface ExitRecord {
+  pid: number;
+  code: number | null;
+  signal: string | null;
+  coreDumped: boolean;
+  source: ExitStatus["source"];
+}
+
+/** Runs `pidfd wait`. */
+export async function wait(args: string[], ctx: Context): Promise<number> {
+  const { values, positionals } = parseCommand("wait", args, {
+    timeout: { type: "string" },
+    count: { type: "string" },
+  });
+  if (values.json) ctx.json = true;
+  const pids = [...new Set(parsePids(positionals, "wait"))];
+  const timeout = values.timeout === undefined ? undefined : parseDuration(values.timeout, "wait", "timeout");
+  const count = values.count === undefined ? pids.length : parseCount(values.count, "wait", "count");
+  if (count > pids.length) {
+    throw new UsageError(`--count ${count} is more than the ${pids.length} processes given`, "wait");
+  }
+
+  // Open every pidfd first: from then on each refers to its process for good, whatever happens to the pids.
+  const pidfds: Pidfd[] = [];
+  try {
+    for (const pid of pids) {
+      try {
+        pidfds.push(Pidfd.open(pid));
+      } catch (e) {
+        ctx.fail(pid, e);
+        return EXIT.FAILURE;
+      }
+    }
+
+    const exited: ExitRecord[] = [];
+    const width = Math.max(3, ...pids.map((p) => String(p).length));
+    const line = (pid: string, text: string): string => `${pid.padStart(width)}  ${text}\n`;
+    if (!ctx.json) ctx.out(ctx.style.bold(line("PID", "EXIT").trimEnd()) + "\n");
+    let timedOut = false;
+    try {
+      for await (const { pidfd, status } of exits(pidfds, timeout === undefined ? {} : { timeout })) {
+        const record = { pid: pidfd.pid, ...pick(status) };
+        exited.push(record);
+        if (!ctx.json) ctx.out(line(String(record.pid), describeExit(status, ctx.style)));
+        if (exited.length >= count) break;
+      }
+    } catch (e) {
+      if (!(e instanceof DOMException && e.name === "TimeoutError")) {
+        ctx.fail(pids.join(", "), e);
+        return EXIT.FAILURE;
+      }
+      timedOut = true;
+    }
+    const done = new Set(exited.map((r) => r.pid));
+    const left = pidfds.filter((p) => !done.has(p.pid));
+    // Exited but not reaped by their parent (zombies): the kernel tells their status only at the reap.
+    const unreaped = left.filter((p) => !p.isAlive()).map((p) => p.pid);
+    const running = left.filter((p) => !unreaped.includes(p.pid)).map((p) => p.pid);
+    if (ctx.json) ctx.out(json({ exited, running, unreaped, timedOut }));
+    if (timedOut) {
+      const after = `after ${formatDuration(timeout!)} (timed out)`;
+      if (running.length > 0) ctx.errLine(`pidfd: ${running.join(", ")}: still running ${after}`);
+      if (unreaped.length > 0) {
+        ctx.errLine(`pidfd: ${unreaped.join(", ")}: exited, but not yet reaped by the parent ${after}`);
+      }
+      return EXIT.TIMEOUT;
+    }
+    return EXIT.OK;
+  } finally {
+    for (const pidfd of pidfds) pidfd.close();
+  }
+}
+
+function pick(status: ExitStatus): Omit<ExitRecord, "pid"> {
+  return { code: status.code, signal: status.signal, coreDumped: status.coreDumped, source: status.source };
+}
+
+/** `exited with code 0`, `killed by SIGKILL (core dumped)`, or `exited (status unknown)`. */
+export function describeExit(status: ExitStatus, s: Style): string {
+  if (status.code !== null) {
+    const text = `exited with code ${status.code}`;
+    return status.code === 0 ? s.green(text) : s.yellow(text);
+  }
+  if (status.signal !== null) {
+    return s.red(`killed by ${status.signal}${status.coreDumped ? " (core dumped)" : ""}`);
+  }
+  return "exited (status unknown)";
+}

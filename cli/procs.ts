@@ -1,0 +1,82 @@
+/**
+ * What several commands read about a process and its PID namespace: the command line (through the race-free
+ * `ProcDir`), the user's name, and the PID namespace a spec on the command line names.
+ *
+ * @module
+ */
+
+import { Pidfd, PidNamespace } from "../mod.ts";
+import { readText } from "../src/procfs.ts";
+import type { NamespaceSpec } from "./args.ts";
+import { argvOf, commandLine } from "./format.ts";
+import { UsageError } from "./usage.ts";
+
+/** A command line: for display (as `ps -o args` shows it) and as the argument vector. */
+export interface CommandLine {
+  command: string;
+  argv: string[];
+}
+
+/**
+ * The command line of the process behind `pidfd`, read through its `/proc/<pid>` directory opened race-free
+ * (`Pidfd.openProcDir`): once the process has been reaped the reads fail rather than answer for a process
+ * that reused the pid.
+ */
+export function commandOf(pidfd: Pidfd): CommandLine {
+  using dir = pidfd.openProcDir();
+  const cmdline = dir.readText("cmdline");
+  const comm = dir.readText("comm").replace(/\n$/, "");
+  return { command: commandLine(cmdline, comm), argv: argvOf(cmdline) };
+}
+
+let users: Map<number, string> | undefined;
+
+/** The name of a user id from `/etc/passwd`, or `null` when it has none there. */
+export function userName(uid: number): string | null {
+  if (users === undefined) {
+    users = new Map();
+    let passwd = "";
+    try {
+      passwd = readText("/etc/passwd");
+    } catch {
+      // No passwd file (a minimal container): numeric ids only.
+    }
+    for (const line of passwd.split("\n")) {
+      const [name, , id] = line.split(":");
+      if (name && id !== undefined && /^[0-9]+$/.test(id) && !users.has(Number(id))) {
+        users.set(Number(id), name);
+      }
+    }
+  }
+  return users.get(uid) ?? null;
+}
+
+/**
+ * Opens the PID namespace a spec names. A file that is not a PID namespace (or a path that is not a procfs
+ * for `proc:`) is a usage error; kernel refusals (`ENOENT`, `ESRCH`, `EACCES`) are thrown as they are, for
+ * the caller to report as operational errors about `spec.text`.
+ *
+ * @param spec The parsed spec.
+ * @param command The command, for the usage error's pointer to `--help`.
+ */
+export function openNamespace(spec: NamespaceSpec, command: string): PidNamespace {
+  try {
+    switch (spec.kind) {
+      case "self":
+        return PidNamespace.current();
+      case "pid": {
+        using pidfd = Pidfd.open(spec.pid);
+        return PidNamespace.of(pidfd);
+      }
+      case "proc":
+        return PidNamespace.ofProcfs(spec.root);
+      case "path":
+        return PidNamespace.open(spec.path);
+    }
+  } catch (e) {
+    if (e instanceof TypeError) {
+      throw new UsageError(`invalid namespace '${spec.text}': ${e.message}`, command);
+    }
+    throw e;
+  }
+}

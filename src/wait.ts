@@ -1,0 +1,632 @@
+/**
+ * Awaiting process exit through pidfds: {@link Pidfd.wait}, {@link Pidfd.exited}, {@link waitAny} and
+ * {@link exits}, all served by one epoll set (`src/waiter.ts`), so ten thousand waits cost one thread.
+ *
+ * Where an exit status comes from, once the pidfd reports the exit:
+ * - a child this library started itself (marked through `adoptPidfd(fd, pid, true)`) is reaped here with
+ *   `waitid(P_PIDFD, fd, WEXITED)`: source `"waitid"`;
+ * - any other child of the calling process, such as one that Deno or Bun started and reaps itself, is read
+ *   without reaping (`WNOWAIT`) while it is a zombie: source `"waitid"`. The runtime still gets its status;
+ * - everything else (the runtime reaped it first, or a process that is not our child) through `PIDFD_GET_INFO`
+ *   with `PIDFD_INFO_EXIT` once its parent has reaped it (Linux ≥ 6.15): source `"pidfd-info"`. Until the
+ *   reap the wait keeps watching, for `EPOLLHUP`, which the kernel signals at the reap;
+ * - on older kernels a status that neither way can tell resolves as `{ code: null, signal: null, raw: null,
+ *   source: "unknown" }` as soon as the process has exited.
+ *
+ * @module
+ */
+
+import {
+  CLD_DUMPED,
+  CLD_EXITED,
+  EPOLLERR,
+  EPOLLHUP,
+  LE,
+  libc,
+  P_PIDFD,
+  PIDFD_GET_INFO,
+  PIDFD_INFO,
+  PIDFD_INFO_EXIT,
+  SIGINFO,
+  structBuffer,
+  WEXITED,
+  WNOHANG,
+  WNOWAIT,
+} from "../ffi/mod.ts";
+import { assertOptions } from "./errors.ts";
+import { Pidfd } from "./pidfd.ts";
+import { signalName } from "./signals.ts";
+import { supports } from "./supports.ts";
+import { type ReadyTarget, rearm, unwatch, watch } from "./waiter.ts";
+
+/**
+ * How a process ended. Exactly one of `code` and `signal` is set, unless the kernel could not tell
+ * (`source: "unknown"`), when both are `null`.
+ */
+export interface ExitStatus {
+  /** The exit code (0–255) of a normal exit; `null` when killed by a signal or unknown. */
+  readonly code: number | null;
+  /** The name of the signal that killed the process (`"SIGKILL"`); `null` after a normal exit or unknown. */
+  readonly signal: string | null;
+  /** Whether the kernel reports a core dump for the killing signal (the `0x80` bit of the wait status). */
+  readonly coreDumped: boolean;
+  /** The raw wait status as `waitpid(2)` encodes it (`7 << 8` for `exit(7)`, 9 for SIGKILL), or `null`. */
+  readonly raw: number | null;
+  /**
+   * Where the status came from: `"waitid"` for a child of the calling process (`waitid(P_PIDFD)`),
+   * `"pidfd-info"` for `PIDFD_GET_INFO` + `PIDFD_INFO_EXIT` after the reap (Linux ≥ 6.15), `"unknown"` when
+   * neither could tell (older kernels, for processes that are not the caller's children).
+   */
+  readonly source: "waitid" | "pidfd-info" | "unknown";
+}
+
+/** Options of {@link Pidfd.wait}, {@link waitAny} and {@link exits}. */
+export interface WaitOptions {
+  /** Stops waiting when aborted: the promise rejects with `signal.reason`. */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds to wait at most (a finite number from 0 to 2^31-1): the promise then rejects with a
+   * `TimeoutError` `DOMException`. For {@link exits}, the time for the whole iteration.
+   */
+  timeout?: number;
+}
+
+/** One process exit, as {@link waitAny} and {@link exits} report it. */
+export interface PidfdExit {
+  /** The pidfd of the process that exited; still open, the caller closes it. */
+  readonly pidfd: Pidfd;
+  /** How it ended. */
+  readonly status: ExitStatus;
+}
+
+/** Something that waits for one or more watches to settle. */
+interface Listener {
+  exit(pidfd: Pidfd, status: ExitStatus): void;
+  error(pidfd: Pidfd, error: unknown): void;
+}
+
+const UNKNOWN: ExitStatus = Object.freeze({
+  code: null,
+  signal: null,
+  coreDumped: false,
+  raw: null,
+  source: "unknown",
+});
+
+/** The watch of each pidfd being waited on (one epoll registration, any number of listeners). */
+const watches = new WeakMap<Pidfd, Watch>();
+/** Exit statuses already known, so that later waits (and a reaped own child) answer at once. */
+const statuses = new WeakMap<Pidfd, ExitStatus>();
+/** The lazily made {@link Pidfd.exited} promises. */
+const exitedPromises = new WeakMap<Pidfd, Promise<ExitStatus>>();
+/** Children this library started: reaped here with `waitid(WEXITED)`. */
+const ownChildren = new WeakSet<Pidfd>();
+
+// Struct buffers, allocated once; used only synchronously on the main thread.
+const siginfo = structBuffer(SIGINFO.size);
+const info = structBuffer(PIDFD_INFO.size);
+let exitInfo: boolean | undefined;
+
+/** Marks a pidfd as a child this library started, to be reaped by its wait (the spawn API uses this). */
+export function markOwnChild(pidfd: Pidfd): void {
+  ownChildren.add(pidfd);
+}
+
+/** The status from a raw wait status (`waitpid` encoding). */
+function fromRaw(raw: number, source: ExitStatus["source"]): ExitStatus {
+  const sig = raw & 0x7f;
+  if (sig === 0) return { code: (raw >> 8) & 0xff, signal: null, coreDumped: false, raw, source };
+  return { code: null, signal: signalName(sig) ?? `SIG${sig}`, coreDumped: (raw & 0x80) !== 0, raw, source };
+}
+
+/** `waitid(P_PIDFD, fd, WEXITED | WNOHANG | extra)`: the status, or `null` (not our child, or not yet). */
+function waitidStatus(fd: number, extra: number): ExitStatus | null {
+  const { bytes, view } = siginfo;
+  bytes.fill(0);
+  if (libc.waitid(P_PIDFD, fd, bytes, WEXITED | WNOHANG | extra) !== 0) return null; // ECHILD: not ours
+  if (view.getInt32(SIGINFO.si_pid, LE) === 0) return null;
+  const code = view.getInt32(SIGINFO.si_code, LE);
+  const status = view.getInt32(SIGINFO.si_status, LE);
+  const raw = code === CLD_EXITED ? (status & 0xff) << 8 : status | (code === CLD_DUMPED ? 0x80 : 0);
+  return fromRaw(raw, "waitid");
+}
+
+/** `PIDFD_GET_INFO` with `PIDFD_INFO_EXIT`: the status once the process has been reaped, else `null`. */
+function infoStatus(fd: number): ExitStatus | null {
+  const { bytes, view } = info;
+  view.setUint32(PIDFD_INFO.mask, PIDFD_INFO_EXIT, LE);
+  view.setUint32(PIDFD_INFO.mask + 4, 0, LE);
+  if (libc.ioctl_ptr(fd, PIDFD_GET_INFO, bytes) !== 0) return null;
+  if ((view.getUint32(PIDFD_INFO.mask, LE) & PIDFD_INFO_EXIT) === 0) return null;
+  return fromRaw(view.getInt32(PIDFD_INFO.exit_code, LE), "pidfd-info");
+}
+
+/**
+ * The exit status of a process whose pidfd just reported `events`, or `null` when it has exited but the
+ * status is not available yet (a zombie that is not ours: it appears at the reap, which `EPOLLHUP` reports).
+ */
+function collect(pidfd: Pidfd, fd: number, events: number): ExitStatus | null {
+  const reaped = (events & (EPOLLHUP | EPOLLERR)) !== 0;
+  if (!reaped) {
+    // A zombie. Our own child is reaped here; any other child of this process is only looked at.
+    const status = waitidStatus(fd, ownChildren.has(pidfd) ? 0 : WNOWAIT);
+    if (status !== null) return status;
+  }
+  exitInfo ??= supports().pidfdInfoExit;
+  if (!exitInfo) return UNKNOWN;
+  return infoStatus(fd) ?? (reaped ? UNKNOWN : null);
+}
+
+/** One pidfd being waited on: one epoll registration shared by every wait on it. */
+class Watch implements ReadyTarget {
+  readonly pidfd: Pidfd;
+  readonly fd: number;
+  readonly token: number;
+  #listeners: Listener[] = [];
+  #done = false;
+
+  constructor(pidfd: Pidfd) {
+    this.pidfd = pidfd;
+    this.fd = pidfd.fd;
+    this.token = watch(this, pidfd.pid);
+    watches.set(pidfd, this);
+  }
+
+  add(listener: Listener): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Removes a listener; the last one out stops the watch. */
+  remove(listener: Listener): void {
+    if (this.#done) return;
+    const i = this.#listeners.indexOf(listener);
+    if (i < 0) return;
+    this.#listeners.splice(i, 1);
+    if (this.#listeners.length === 0) this.#detach();
+  }
+
+  ready(events: number): void {
+    const status = collect(this.pidfd, this.fd, events);
+    if (status === null) {
+      // Exited, status not yet known: stop asking for EPOLLIN (level-triggered, it would fire again at once)
+      // and wait for the EPOLLHUP the kernel reports when the parent reaps.
+      rearm(this, this.token, 0);
+      return;
+    }
+    statuses.set(this.pidfd, status);
+    this.#detach();
+    const listeners = this.#listeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i]!.exit(this.pidfd, status);
+  }
+
+  fail(cause: unknown): void {
+    if (this.#done) return;
+    this.#detach();
+    const listeners = this.#listeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i]!.error(this.pidfd, cause);
+  }
+
+  #detach(): void {
+    this.#done = true;
+    watches.delete(this.pidfd);
+    unwatch(this, this.token);
+  }
+}
+
+/** The watch of a pidfd, started if needed. Throws `TypeError` for a closed pidfd, `SyscallError` from epoll. */
+function watchOf(pidfd: Pidfd): Watch {
+  return watches.get(pidfd) ?? new Watch(pidfd);
+}
+
+/** Validated options. */
+interface Limits {
+  signal: AbortSignal | undefined;
+  timeout: number | undefined;
+}
+
+function limits(options: WaitOptions | undefined): Limits {
+  assertOptions(options);
+  const signal = options?.signal;
+  const timeout = options?.timeout;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`Expected options.signal to be an AbortSignal, got ${typeOf(signal)}`);
+  }
+  if (timeout !== undefined) {
+    if (typeof timeout !== "number") {
+      throw new TypeError(`Expected options.timeout to be a number, got ${typeOf(timeout)}`);
+    }
+    if (!(timeout >= 0 && timeout <= 0x7fffffff)) {
+      throw new RangeError(`Expected options.timeout to be from 0 to 2147483647 ms, got ${timeout}`);
+    }
+  }
+  return { signal, timeout };
+}
+
+function typeOf(value: unknown): string {
+  return value === null ? "null" : typeof value;
+}
+
+function timeoutError(ms: number, what: string): DOMException {
+  return new DOMException(`Timed out after ${ms} ms waiting for ${what} to exit`, "TimeoutError");
+}
+
+function closedError(pidfd: Pidfd): DOMException {
+  return new DOMException(
+    `The Pidfd of process ${pidfd.pid} was closed while waiting for it to exit`,
+    "AbortError",
+  );
+}
+
+/** Common part of the three waits: abort signal, timeout, settling once. */
+abstract class Waiting {
+  #signal: AbortSignal | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Set once the wait has resolved, failed or been cancelled. */
+  settled = false;
+
+  constructor({ signal, timeout }: Limits) {
+    if (signal !== undefined) {
+      this.#signal = signal;
+      signal.addEventListener("abort", this);
+    }
+    if (timeout !== undefined) {
+      this.#timer = setTimeout(() => this.cancel(timeoutError(timeout, this.describe())), timeout);
+    }
+  }
+
+  /** What is waited for, for the timeout message. */
+  protected abstract describe(): string;
+
+  /** The abort listener. */
+  handleEvent(): void {
+    this.cancel(this.#signal!.reason);
+  }
+
+  /** Stops waiting: releases the watches and reports `reason`. */
+  cancel(reason: unknown): void {
+    if (this.settled) return;
+    this.finish();
+    this.release();
+    this.rejected(reason);
+  }
+
+  /** Marks the wait settled and drops the abort listener and the timer. */
+  protected finish(): void {
+    this.settled = true;
+    this.#signal?.removeEventListener("abort", this);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+  }
+
+  /** Stops listening to every watch still in use. */
+  protected abstract release(): void;
+
+  /** Reports a cancellation or failure. */
+  protected abstract rejected(reason: unknown): void;
+}
+
+/** One {@link Pidfd.wait}. */
+class SingleWait extends Waiting implements Listener {
+  readonly promise: Promise<ExitStatus>;
+  readonly #watch: Watch;
+  #resolve!: (status: ExitStatus) => void;
+  #reject!: (reason: unknown) => void;
+
+  constructor(watch: Watch, limits: Limits) {
+    super(limits);
+    this.promise = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.#watch = watch;
+    watch.add(this);
+  }
+
+  exit(_pidfd: Pidfd, status: ExitStatus): void {
+    if (this.settled) return;
+    this.finish();
+    this.#resolve(status);
+  }
+
+  error(_pidfd: Pidfd, error: unknown): void {
+    if (this.settled) return;
+    this.finish();
+    this.#reject(error);
+  }
+
+  protected describe(): string {
+    return `process ${this.#watch.pidfd.pid}`;
+  }
+
+  protected release(): void {
+    this.#watch.remove(this);
+  }
+
+  protected rejected(reason: unknown): void {
+    this.#reject(reason);
+  }
+}
+
+/**
+ * Waits for the process of `pidfd` to exit: the implementation of {@link Pidfd.wait}. Never throws: every
+ * failure, argument errors included, rejects the promise.
+ */
+export function waitFor(pidfd: Pidfd, options?: WaitOptions): Promise<ExitStatus> {
+  try {
+    const l = limits(options);
+    pidfd.fd; // TypeError once closed
+    const known = statuses.get(pidfd);
+    if (known !== undefined) return Promise.resolve(known);
+    if (l.signal?.aborted) return Promise.reject(l.signal.reason);
+    return new SingleWait(watchOf(pidfd), l).promise;
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+/** The implementation of {@link Pidfd.exited}. Throws `TypeError` for a closed pidfd. */
+export function exitedOf(pidfd: Pidfd): Promise<ExitStatus> {
+  let promise = exitedPromises.get(pidfd);
+  if (promise === undefined) {
+    pidfd.fd; // TypeError once closed
+    const p = waitFor(pidfd);
+    // Never reported as unhandled (closing a pidfd is deliberate); a waiter failure is retried on next access.
+    p.then(undefined, () => {
+      if (exitedPromises.get(pidfd) === p && !pidfd.closed) exitedPromises.delete(pidfd);
+    });
+    exitedPromises.set(pidfd, promise = p);
+  }
+  return promise;
+}
+
+/** Called before a pidfd is closed or released: stop watching it and reject its waits. */
+export function releaseWaits(pidfd: Pidfd): void {
+  watches.get(pidfd)?.fail(closedError(pidfd));
+}
+
+/** The distinct pidfds of an iterable, checked. */
+function pidfdList(pidfds: Iterable<Pidfd>): Pidfd[] {
+  if (pidfds === null || typeof (pidfds as Partial<Iterable<Pidfd>>)?.[Symbol.iterator] !== "function") {
+    throw new TypeError(`Expected pidfds to be an iterable of Pidfd, got ${typeOf(pidfds)}`);
+  }
+  const list = [...new Set(pidfds)];
+  for (const p of list) {
+    if (!(p instanceof Pidfd)) throw new TypeError(`Expected pidfds to contain only Pidfd, got ${typeOf(p)}`);
+    p.fd; // TypeError once closed
+  }
+  return list;
+}
+
+/** One {@link waitAny}. */
+class AnyWait extends Waiting implements Listener {
+  readonly promise: Promise<PidfdExit>;
+  readonly #watches: Watch[] = [];
+  #resolve!: (exit: PidfdExit) => void;
+  #reject!: (reason: unknown) => void;
+
+  constructor(limits: Limits) {
+    super(limits);
+    this.promise = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  listen(watch: Watch): void {
+    this.#watches.push(watch);
+    watch.add(this);
+  }
+
+  exit(pidfd: Pidfd, status: ExitStatus): void {
+    if (this.settled) return;
+    this.finish();
+    this.release();
+    this.#resolve({ pidfd, status });
+  }
+
+  error(_pidfd: Pidfd, error: unknown): void {
+    if (this.settled) return;
+    this.finish();
+    this.release();
+    this.#reject(error);
+  }
+
+  protected describe(): string {
+    return `any of ${this.#watches.length} processes`;
+  }
+
+  protected release(): void {
+    for (const w of this.#watches) w.remove(this);
+    this.#watches.length = 0;
+  }
+
+  protected rejected(reason: unknown): void {
+    this.#reject(reason);
+  }
+}
+
+/**
+ * Waits until the first of several processes exits: `epoll(7)` over their pidfds
+ * (https://man7.org/linux/man-pages/man7/epoll.7.html) in the module's one epoll set, statuses as for
+ * {@link Pidfd.wait}.
+ *
+ * Requires Linux ≥ 5.3 (exit statuses: see {@link ExitStatus.source}). Needs no permission beyond holding
+ * the pidfds. Deno: `--allow-ffi`; Bun runs one Worker for all waits (see {@link Pidfd.wait}).
+ *
+ * @param pidfds The processes; duplicates count once. A process already known to have exited wins at once.
+ * @param options `signal` to abort, `timeout` in milliseconds.
+ * @returns The first exit: its pidfd (still open) and status. Every other pidfd stays open and unwatched.
+ * @throws {TypeError} (as a rejection) If `pidfds` is not an iterable of open `Pidfd`s.
+ * @throws {RangeError} (as a rejection) If `pidfds` is empty or `timeout` is out of range.
+ * @throws {DOMException} (as a rejection) `TimeoutError` after `timeout`; `AbortError` if one of the pidfds
+ * is closed meanwhile; or the abort `signal`'s reason.
+ * @throws {SyscallError} (as a rejection) `EMFILE` creating the epoll set, `ENOSPC` at the epoll watch limit.
+ *
+ * @example Restart whichever worker dies first
+ * ```ts ignore
+ * import { Pidfd, waitAny } from "@pidfd/pidfd";
+ * const pidfds = [Pidfd.open(1234), Pidfd.open(1235)];
+ * const { pidfd, status } = await waitAny(pidfds, { timeout: 60_000 });
+ * console.log(pidfd.pid, status.code ?? status.signal);
+ * ```
+ */
+export function waitAny(pidfds: Iterable<Pidfd>, options?: WaitOptions): Promise<PidfdExit> {
+  let any: AnyWait | undefined;
+  try {
+    const l = limits(options);
+    const list = pidfdList(pidfds);
+    if (list.length === 0) throw new RangeError("Expected pidfds to contain at least one Pidfd");
+    for (const pidfd of list) {
+      const status = statuses.get(pidfd);
+      if (status !== undefined) return Promise.resolve({ pidfd, status });
+    }
+    if (l.signal?.aborted) return Promise.reject(l.signal.reason);
+    any = new AnyWait(l);
+    for (const pidfd of list) any.listen(watchOf(pidfd));
+    return any.promise;
+  } catch (e) {
+    any?.cancel(e); // an epoll error after some watches started: release them
+    return any?.promise ?? Promise.reject(e);
+  }
+}
+
+/** The iterator of {@link exits}. */
+class ExitStream extends Waiting implements Listener, AsyncIterableIterator<PidfdExit> {
+  readonly #watches: Watch[] = [];
+  readonly #queue: (PidfdExit | undefined)[] = [];
+  #head = 0;
+  #remaining: number;
+  #failure: { error: unknown } | undefined;
+  readonly #pending: { resolve(r: IteratorResult<PidfdExit>): void; reject(e: unknown): void }[] = [];
+
+  constructor(limits: Limits, list: Pidfd[]) {
+    super(limits);
+    this.#remaining = list.length;
+    try {
+      for (const pidfd of list) {
+        const status = statuses.get(pidfd);
+        if (status !== undefined) this.#push({ pidfd, status });
+        else {
+          const watch = watchOf(pidfd);
+          this.#watches.push(watch);
+          watch.add(this);
+        }
+      }
+    } catch (e) {
+      this.cancel(e); // an epoll error: the first next() reports it
+    }
+    if (this.#remaining === 0 && !this.settled) this.finish(); // nothing to wait for
+  }
+
+  exit(pidfd: Pidfd, status: ExitStatus): void {
+    if (!this.settled) this.#push({ pidfd, status });
+  }
+
+  error(_pidfd: Pidfd, error: unknown): void {
+    this.cancel(error);
+  }
+
+  protected describe(): string {
+    return `${this.#remaining} more process${this.#remaining === 1 ? "" : "es"}`;
+  }
+
+  protected release(): void {
+    for (const w of this.#watches) w.remove(this);
+    this.#watches.length = 0;
+  }
+
+  protected rejected(reason: unknown): void {
+    const pending = this.#pending.shift();
+    if (pending === undefined) this.#failure = { error: reason };
+    else pending.reject(reason);
+    for (const p of this.#pending.splice(0)) p.resolve({ value: undefined, done: true });
+  }
+
+  #push(exit: PidfdExit): void {
+    if (--this.#remaining === 0 && !this.settled) this.finish();
+    const pending = this.#pending.shift();
+    if (pending !== undefined) pending.resolve({ value: exit, done: false });
+    else this.#queue.push(exit);
+  }
+
+  next(): Promise<IteratorResult<PidfdExit>> {
+    if (this.#head < this.#queue.length) {
+      const value = this.#queue[this.#head]!;
+      this.#queue[this.#head++] = undefined; // let it be collected
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.#failure !== undefined) {
+      const { error } = this.#failure;
+      this.#failure = undefined; // reported once; the iteration is then over
+      return Promise.reject(error);
+    }
+    if (this.settled) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => this.#pending.push({ resolve, reject }));
+  }
+
+  return(): Promise<IteratorResult<PidfdExit>> {
+    if (!this.settled) {
+      this.finish();
+      this.release();
+    }
+    this.#failure = undefined;
+    this.#queue.length = this.#head = 0;
+    for (const p of this.#pending.splice(0)) p.resolve({ value: undefined, done: true });
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+/**
+ * Yields `{ pidfd, status }` as the given processes exit, in the order they exit, until all have: a
+ * supervisor loop over `epoll(7)` (https://man7.org/linux/man-pages/man7/epoll.7.html) and the module's one
+ * epoll set, statuses as for {@link Pidfd.wait}.
+ *
+ * Leaving the loop early (`break`, `return`, an exception) stops watching the rest; their pidfds stay open.
+ * Requires Linux ≥ 5.3 (exit statuses: see {@link ExitStatus.source}). Deno: `--allow-ffi`.
+ *
+ * @param pidfds The processes; duplicates count once. Those already known to have exited come first.
+ * @param options `signal` to abort, `timeout` in milliseconds for the whole iteration.
+ * @returns An async iterator of exits.
+ * @throws {TypeError} (from the first `next()`) If `pidfds` is not an iterable of open `Pidfd`s.
+ * @throws {DOMException} (from `next()`) `TimeoutError` after `timeout`; `AbortError` if one of the pidfds is
+ * closed meanwhile; or the abort `signal`'s reason.
+ * @throws {SyscallError} (from `next()`) `EMFILE` creating the epoll set, `ENOSPC` at the epoll watch limit.
+ *
+ * @example Report each worker as it ends
+ * ```ts ignore
+ * import { exits, Pidfd } from "@pidfd/pidfd";
+ * const pidfds = [1234, 1235, 1236].map((pid) => Pidfd.open(pid));
+ * for await (const { pidfd, status } of exits(pidfds)) {
+ *   console.log(pidfd.pid, status.code ?? status.signal);
+ *   pidfd.close();
+ * }
+ * ```
+ */
+export function exits(pidfds: Iterable<Pidfd>, options?: WaitOptions): AsyncIterableIterator<PidfdExit> {
+  let list: Pidfd[];
+  let l: Limits;
+  try {
+    l = limits(options);
+    list = pidfdList(pidfds);
+  } catch (e) {
+    return failedIterator(e);
+  }
+  if (l.signal?.aborted) return failedIterator(l.signal.reason);
+  return new ExitStream(l, list);
+}
+
+function failedIterator(error: unknown): AsyncIterableIterator<PidfdExit> {
+  let reported = false;
+  const iterator: AsyncIterableIterator<PidfdExit> = {
+    next(): Promise<IteratorResult<PidfdExit>> {
+      if (reported) return Promise.resolve({ value: undefined, done: true });
+      reported = true;
+      return Promise.reject(error);
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
+}

@@ -1,0 +1,899 @@
+/**
+ * The `pidfd` command-line tool, run as a separate process: under the runtime running the tests (`deno run
+ * --allow-ffi cli.ts` or `bun cli.ts`) and, when `PIDFD_CLI_BINARY` names one, as the binary that
+ * `bun build --compile` made. Output is checked against ground truth: `/proc/<pid>/status`, `readlink
+ * /proc/<pid>/ns/*`, `lsns`, `ps`, and real exits.
+ */
+
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { describe, test } from "node:test";
+import process from "node:process";
+import config from "../deno.json" with { type: "json" };
+import { listDir, readText } from "../src/procfs.ts";
+import {
+  execed,
+  fdinfoInode,
+  firstChild,
+  isBun,
+  needsRoot,
+  run,
+  runtime,
+  type Sleeper,
+  sleeper,
+  started,
+  statusInts,
+  zombie,
+} from "./helpers.ts";
+import { Pidfd } from "../mod.ts";
+
+const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname);
+const CLI = `${ROOT}cli.ts`;
+
+/** One way of running the tool. */
+interface Variant {
+  name: string;
+  argv: string[];
+}
+
+/**
+ * Deno's `node:child_process` rewrites a child's command line wherever it names `Deno.execPath()` exactly,
+ * adding the parent's permissions; the same binary under another spelling of its path runs with only the
+ * flags given, so the tests prove that `--allow-ffi` is all the tool needs.
+ */
+const deno = runtime.replace(/\/([^/]+)$/, "/./$1");
+
+const variants: Variant[] = [
+  isBun ? { name: "bun", argv: [runtime, CLI] } : { name: "deno", argv: [deno, "run", "--allow-ffi", CLI] },
+];
+const binary = process.env["PIDFD_CLI_BINARY"];
+if (binary) variants.push({ name: "binary", argv: [binary.startsWith("/") ? binary : ROOT + binary] });
+
+/**
+ * The environment of every run, with `NO_COLOR` empty (which no-color.org defines as unset): Deno's
+ * `node:child_process` merges the parent's environment into the one given, so the variable cannot be removed.
+ */
+function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return { ...env, NO_COLOR: "", ...extra };
+}
+
+interface Result {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the tool to completion. */
+function runCli(v: Variant, args: string[]): Result {
+  const [command, ...rest] = v.argv;
+  const r = spawnSync(command!, [...rest, ...args], {
+    maxBuffer: 256 * 1024 * 1024,
+    encoding: "utf8",
+    env: cliEnv(),
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs the tool and expects success; returns stdout. */
+function ok(v: Variant, args: string[]): string {
+  const r = runCli(v, args);
+  assert.equal(r.status, 0, `pidfd ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+  assert.equal(r.stderr, "", `pidfd ${args.join(" ")} wrote to stderr`);
+  return r.stdout;
+}
+
+/** Runs the tool with `--json` and parses its one document. */
+function okJson(v: Variant, args: string[]): Record<string, unknown> {
+  return JSON.parse(ok(v, ["--json", ...args]));
+}
+
+/** A run of the tool in the background, for `wait` and `kill` escalation. */
+interface Background {
+  readonly child: ChildProcess;
+  readonly done: Promise<Result>;
+  kill(): Promise<void>;
+}
+
+function startCli(v: Variant, args: string[]): Background {
+  const [command, ...rest] = v.argv;
+  const child = spawn(command!, [...rest, ...args], { env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.setEncoding("utf8").on("data", (d: string) => stdout += d);
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => stderr += d);
+  const done = once(child, "close").then(([code]) => ({ status: code as number | null, stdout, stderr }));
+  let exited = false;
+  done.then(() => exited = true);
+  return {
+    child,
+    done,
+    async kill(): Promise<void> {
+      if (!exited) child.kill("SIGKILL");
+      await done;
+    },
+  };
+}
+
+/**
+ * Polls until process `holder` has opened a pidfd of `target` itself (its fdinfo names the pid): it is then
+ * watching. Only close-on-exec fds count: every pidfd the library opens is one, while a pidfd that leaked
+ * into `holder` across `exec` from its parent cannot be (Bun's child watcher leaks them into spawned children).
+ */
+async function holdsPidfd(holder: number, target: number): Promise<void> {
+  const pattern = new RegExp(`^Pid:\\s+${target}$`, "m");
+  const O_CLOEXEC = 0o2000000;
+  for (let i = 0; i < 2000; i++) {
+    for (const fd of safeList(`/proc/${holder}/fdinfo`)) {
+      let text = "";
+      try {
+        text = readText(`/proc/${holder}/fdinfo/${fd}`);
+      } catch {
+        continue; // closed meanwhile
+      }
+      const flags = parseInt(/^flags:\s*([0-7]+)$/m.exec(text)?.[1] ?? "0", 8);
+      if (pattern.test(text) && (flags & O_CLOEXEC) !== 0) return;
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`process ${holder} never opened a pidfd of ${target}`);
+}
+
+function safeList(path: string): string[] {
+  try {
+    return listDir(path);
+  } catch {
+    return [];
+  }
+}
+
+/** How a child that the test started ended, as its runtime saw it. */
+async function ended(s: Sleeper): Promise<{ code: number | null; signal: string | null }> {
+  if (s.child.exitCode !== null || s.child.signalCode !== null) {
+    return { code: s.child.exitCode, signal: s.child.signalCode };
+  }
+  const [code, signal] = await once(s.child, "exit") as [number | null, string | null];
+  return { code, signal };
+}
+
+/** Ground truth: `readlink /proc/<pid>/ns/<kind>` is `type:[inode]`. */
+function nsInode(pid: number, kind: string): number {
+  const m = /^\w+:\[(\d+)\]$/.exec(run("readlink", [`/proc/${pid}/ns/${kind}`]).trim());
+  assert.ok(m, `readlink /proc/${pid}/ns/${kind}`);
+  return Number(m[1]);
+}
+
+/**
+ * Ground truth: `lsns -J -p <pid>`, the namespaces the process holds. lsns scans every process and now and
+ * then exits 1 (without a message) when one vanishes under it, so it gets a few tries.
+ */
+function lsnsOf(pid: number): { namespaces: { ns: number; type: string }[] } {
+  for (let attempt = 1;; attempt++) {
+    const r = spawnSync("lsns", ["-J", "-p", String(pid)], { encoding: "utf8" });
+    if (r.status === 0) return JSON.parse(r.stdout);
+    if (attempt === 10) throw new Error(`lsns -J -p ${pid} exited ${r.status}: ${r.stderr}`);
+  }
+}
+
+/** Ground truth: `ps -o ppid=,user=,args= -p <pid>`. */
+function psTruth(pid: number): { ppid: number; user: string; args: string } {
+  const line = run("ps", ["-o", "ppid=,user=,args=", "-p", String(pid)]).trim();
+  const m = /^(\d+)\s+(\S+)\s+(.*)$/.exec(line);
+  assert.ok(m, `ps line for ${pid}: ${line}`);
+  return { ppid: Number(m[1]), user: m[2]!, args: m[3]! };
+}
+
+/** A pid that cannot exist: pids stay below `pid_max`. */
+function impossiblePid(): number {
+  return Number(readText("/proc/sys/kernel/pid_max").trim());
+}
+
+/** The host pids of the processes whose PID namespace has this inode: `ps -e -o pid=,pidns=` (ground truth). */
+function pidsInNamespace(inode: number): number[] {
+  return run("ps", ["-e", "-o", "pid=,pidns="]).trim().split("\n").map((l) => l.trim().split(/\s+/))
+    .filter(([, ns]) => ns === String(inode)).map(([pid]) => Number(pid)).sort((a, b) => a - b);
+}
+
+/** Starts `sh -c <script>` whose script prints `ready` once its traps are set, and resolves then. */
+async function readyShell(script: string): Promise<Sleeper> {
+  const child = spawn("sh", ["-c", script], { stdio: ["ignore", "pipe", "ignore"] });
+  await once(child, "spawn");
+  let exited = false;
+  const exit = once(child, "exit").then(() => exited = true);
+  let seen = "";
+  for await (const chunk of child.stdout!) {
+    seen += new TextDecoder().decode(chunk as Uint8Array);
+    if (seen.includes("ready\n")) break;
+  }
+  return {
+    child,
+    pid: child.pid!,
+    async kill(): Promise<void> {
+      if (!exited) child.kill("SIGKILL");
+      await exit;
+    },
+  };
+}
+
+/**
+ * A container: `unshare --pid --fork --mount-proc --kill-child sh -c 'sleep 600 & wait'`. `init` is the
+ * host pid of its pid 1 (`sh`), `child` that of its pid 2 (`sleep`). Killing `unshare` kills the container.
+ */
+interface Container {
+  unshare: Sleeper;
+  init: number;
+  child: number;
+  close(): Promise<void>;
+}
+
+async function container(script = "sleep 600 & wait"): Promise<Container> {
+  const unshare = await started("unshare", [
+    "--pid",
+    "--fork",
+    "--mount-proc",
+    "--kill-child",
+    "sh",
+    "-c",
+    script,
+  ]);
+  try {
+    const init = await firstChild(unshare.pid);
+    await execed(init, "sh");
+    const child = await firstChild(init);
+    return { unshare, init, child, close: () => unshare.kill() };
+  } catch (e) {
+    await unshare.kill();
+    throw e;
+  }
+}
+
+/** Runs a command under a pseudo-terminal (`script`), so that the tool sees a TTY on stdout. */
+function underTty(v: Variant, args: string[], env: Record<string, string>): Result {
+  const quote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
+  const r = spawnSync("script", ["-qec", [...v.argv, ...args].map(quote).join(" "), "/dev/null"], {
+    maxBuffer: 256 * 1024 * 1024,
+    encoding: "utf8",
+    env: env,
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 60_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const ESC = "\u001b";
+const hasScript = spawnSync("script", ["--version"]).status === 0;
+
+/** Every usage error: one line on stderr naming the problem and pointing to --help, exit status 2. */
+const USAGE_ERRORS: string[][] = [
+  [],
+  ["bogus"],
+  ["--bogus"],
+  ["help", "bogus"],
+  ["--json=1", "ps"],
+  ["info"],
+  ["info", "abc"],
+  ["info", "0"],
+  ["info", "-5"],
+  ["info", "1.5"],
+  ["info", "99999999999"],
+  ["info", "--nope", "1"],
+  ["ns"],
+  ["ns", "1", "2"],
+  ["translate"],
+  ["translate", "1", "2"],
+  ["translate", "1", "--from", "nope"],
+  ["translate", "1", "--from", "pid:x"],
+  ["translate", "1", "--from", "pid:0"],
+  ["translate", "1", "--to", "proc:"],
+  ["translate", "1", "--method", "magic"],
+  ["translate", "1", "--from"],
+  ["translate", "1", "--to", "/proc/self/ns/net"],
+  ["init-pid"],
+  ["init-pid", "self", "self"],
+  ["init-pid", "/proc/self/ns/net"],
+  ["init-pid", "/proc/self/status"],
+  ["init-pid", "proc:/etc"],
+  ["wait"],
+  ["wait", "--timeout", "soon", "1"],
+  ["wait", "--timeout", "-1", "1"],
+  ["wait", "--timeout", "5x", "1"],
+  ["wait", "--timeout", "999d", "1"],
+  ["wait", "--count", "0", "1"],
+  ["wait", "--count", "2", "1"],
+  ["wait", "--count", "two", "1"],
+  ["kill"],
+  ["kill", "-s", "NOPE", "1"],
+  ["kill", "-s", "65", "1"],
+  ["kill", "-s", "-1", "1"],
+  ["kill", "-9", "1"],
+  ["kill", "--timeout", "1s", "1"],
+  ["kill", "--then", "KILL", "1"],
+  ["kill", "--timeout", "1s", "--timeout", "2s", "--then", "KILL", "1"],
+  ["kill", "--timeout", "1s", "--then", "NOPE", "1"],
+  ["kill", "--timeout", "never", "--then", "KILL", "1"],
+  ["ps", "extra"],
+  ["ps", "--ns"],
+  ["ps", "--ns", "bogus"],
+  ["ps", "--container=yes"],
+];
+
+for (const v of variants) {
+  describe(`pidfd CLI (${v.name})`, () => {
+    test("--help, <command> --help and --version", () => {
+      const help = ok(v, ["--help"]);
+      for (const command of ["info", "ns", "translate", "init-pid", "wait", "kill", "ps"]) {
+        assert.match(help, new RegExp(`^  ${command} `, "m"));
+        const own = ok(v, [command, "--help"]);
+        assert.match(own, new RegExp(`^  pidfd ${command} `, "m"), command);
+        assert.match(own, /^OPTIONS$/m);
+        assert.equal(ok(v, ["help", command]), own);
+        // --help wins over anything else on the line, valid or not.
+        assert.equal(ok(v, [command, "--bogus", "-h"]), own);
+      }
+      assert.equal(ok(v, ["--version"]), `pidfd ${config.version}\n`);
+      assert.deepEqual(okJson(v, ["--version"]), { version: config.version });
+    });
+
+    test("every usage error is one line on stderr pointing to --help, and exits 2", () => {
+      for (const args of USAGE_ERRORS) {
+        const r = runCli(v, args);
+        const what = `pidfd ${args.join(" ")}`;
+        assert.equal(r.status, 2, `${what}: status ${r.status}, stderr ${r.stderr}`);
+        assert.equal(r.stdout, "", what);
+        assert.match(r.stderr, /^pidfd: [^\n]+ \(see 'pidfd( [a-z-]+)? --help'\)\n$/, what);
+        assert.doesNotMatch(r.stderr, /\bat .*:\d+:\d+/, what); // no stack trace
+      }
+    });
+
+    test("info matches /proc/<pid>/status, ps and the pidfd's inode", async () => {
+      const s = await sleeper();
+      try {
+        const doc = okJson(v, ["info", String(s.pid)]);
+        assert.deepEqual(Object.keys(doc), ["processes"]);
+        const [p] = doc["processes"] as Record<string, unknown>[];
+        assert.ok(p);
+        assert.deepEqual(Object.keys(p), [
+          "pid",
+          "tgid",
+          "ppid",
+          "uid",
+          "gid",
+          "user",
+          "cgroupId",
+          "id",
+          "nspid",
+          "command",
+          "argv",
+        ]);
+        const uid = statusInts(s.pid, "Uid");
+        const gid = statusInts(s.pid, "Gid");
+        assert.equal(p["pid"], statusInts(s.pid, "Pid")[0]);
+        assert.equal(p["tgid"], statusInts(s.pid, "Tgid")[0]);
+        assert.equal(p["ppid"], statusInts(s.pid, "PPid")[0]);
+        assert.deepEqual(p["uid"], { real: uid[0], effective: uid[1], saved: uid[2], fs: uid[3] });
+        assert.deepEqual(p["gid"], { real: gid[0], effective: gid[1], saved: gid[2], fs: gid[3] });
+        assert.deepEqual(p["nspid"], statusInts(s.pid, "NSpid"));
+        const truth = psTruth(s.pid);
+        assert.equal(p["ppid"], truth.ppid);
+        assert.equal(p["user"], truth.user);
+        assert.equal(p["command"], truth.args);
+        assert.equal((p["argv"] as string[]).join(" "), truth.args);
+        // The pidfs id is the inode every pidfd of the process has.
+        using pidfd = Pidfd.open(s.pid);
+        assert.equal(p["id"], String(fdinfoInode("self", pidfd.fd)));
+        assert.match(String(p["cgroupId"]), /^\d+$/);
+
+        const text = ok(v, ["info", String(s.pid)]);
+        assert.match(text, new RegExp(`^pid +${s.pid}$`, "m"));
+        assert.match(text, new RegExp(`^ppid +${truth.ppid}$`, "m"));
+        assert.match(text, new RegExp(`^nspid +${statusInts(s.pid, "NSpid").join(" ")}$`, "m"));
+        assert.ok(text.includes(`\ncommand       ${truth.args}\n`), text);
+      } finally {
+        await s.kill();
+      }
+    });
+
+    test("info reports a missing pid as 'pidfd: <pid>: ESRCH (No such process)' and goes on", async () => {
+      const gone = impossiblePid();
+      const r = runCli(v, ["info", String(gone)]);
+      assert.equal(r.status, 1);
+      assert.equal(r.stderr, `pidfd: ${gone}: ESRCH (No such process)\n`);
+      const s = await sleeper();
+      try {
+        const both = runCli(v, ["--json", "info", String(gone), String(s.pid)]);
+        assert.equal(both.status, 1);
+        assert.equal(both.stderr, `pidfd: ${gone}: ESRCH (No such process)\n`);
+        const doc = JSON.parse(both.stdout) as { processes: { pid: number }[] };
+        assert.deepEqual(doc.processes.map((p) => p.pid), [s.pid]);
+      } finally {
+        await s.kill();
+      }
+    });
+
+    test("ns lists the ten namespaces with the inodes of /proc/<pid>/ns and lsns", async () => {
+      const s = await sleeper();
+      try {
+        const doc = okJson(v, ["ns", String(s.pid)]);
+        assert.deepEqual(Object.keys(doc), ["pid", "namespaces"]);
+        const list = doc["namespaces"] as Record<string, unknown>[];
+        assert.deepEqual(list.map((n) => n["kind"]), [
+          "cgroup",
+          "ipc",
+          "mnt",
+          "net",
+          "pid",
+          "pid_for_children",
+          "time",
+          "time_for_children",
+          "user",
+          "uts",
+        ]);
+        const lsns = lsnsOf(s.pid);
+        for (const n of list) {
+          assert.deepEqual(Object.keys(n), ["kind", "type", "id", "inode", "callers", "level", "initPid"]);
+          const kind = n["kind"] as string;
+          assert.equal(n["inode"], nsInode(s.pid, kind), kind);
+          assert.equal(n["callers"], nsInode(s.pid, kind) === nsInode(process.pid, kind), kind);
+          const listed = lsns.namespaces.find((e) => e.type === n["type"]);
+          assert.ok(listed, `lsns lists the ${n["type"]} namespace`);
+          assert.equal(n["inode"], listed.ns, kind);
+          assert.match(String(n["id"]), /^\d+$/);
+        }
+        const pidNs = list.find((n) => n["kind"] === "pid")!;
+        assert.equal(pidNs["level"], statusInts(s.pid, "NSpid").length - 1);
+        assert.equal(list.find((n) => n["kind"] === "net")!["level"], null);
+
+        const text = ok(v, ["ns", String(s.pid)]);
+        assert.match(text, /^KIND +ID +INODE +CALLER'S +LEVEL +INIT$/m);
+        assert.match(text, new RegExp(`^net +\\d+ +${nsInode(s.pid, "net")} +yes +- +-$`, "m"));
+      } finally {
+        await s.kill();
+      }
+    });
+
+    test("ps shows the pid, ppid, user and command that ps and /proc show", async () => {
+      const s = await sleeper();
+      try {
+        const doc = okJson(v, ["ps"]);
+        assert.deepEqual(Object.keys(doc), ["processes"]);
+        const rows = doc["processes"] as Record<string, unknown>[];
+        const row = rows.find((r) => r["pid"] === s.pid);
+        assert.ok(row, "the sleeper is listed");
+        assert.deepEqual(Object.keys(row), [
+          "pid",
+          "nsPid",
+          "nspid",
+          "pidNamespace",
+          "pidNamespaceInode",
+          "level",
+          "ppid",
+          "uid",
+          "user",
+          "command",
+          "argv",
+        ]);
+        const truth = psTruth(s.pid);
+        assert.equal(row["ppid"], truth.ppid);
+        assert.equal(row["user"], truth.user);
+        assert.equal(row["command"], truth.args);
+        assert.deepEqual(row["nspid"], statusInts(s.pid, "NSpid"));
+        assert.equal(row["nsPid"], statusInts(s.pid, "NSpid").at(-1));
+        assert.equal(row["pidNamespaceInode"], nsInode(s.pid, "pid"));
+        assert.ok(rows.some((r) => r["pid"] === process.pid), "the test runner is listed");
+        const pids = rows.map((r) => r["pid"] as number);
+        assert.deepEqual(pids, [...pids].sort((a, b) => a - b));
+
+        // The table: a header, then aligned columns (every row's PID ends where the header's does).
+        const lines = ok(v, ["ps"]).trimEnd().split("\n");
+        assert.match(lines[0]!, /^ *PID +NSPID +PIDNS +LEVEL +PPID +USER +COMMAND$/);
+        const pidEnd = lines[0]!.indexOf("PID") + 3;
+        const mine = lines.find((l) => new RegExp(`^ *${s.pid} `).test(l));
+        assert.ok(mine, "the sleeper has a row");
+        assert.equal(mine.indexOf(String(s.pid)) + String(s.pid).length, pidEnd);
+        assert.ok(mine.endsWith(`  ${truth.args}`), mine);
+        for (const line of lines) assert.ok(!line.endsWith(" "), "no trailing spaces");
+      } finally {
+        await s.kill();
+      }
+    });
+
+    test("a container: ps --container, ps --ns, translate and init-pid across PID namespaces", {
+      skip: needsRoot,
+    }, async () => {
+      const c = await container();
+      try {
+        await execed(c.child, "sleep");
+        const nspid = statusInts(c.child, "NSpid");
+        assert.deepEqual(nspid, [c.child, 2]);
+        const inode = nsInode(c.child, "pid");
+
+        // ps --container: the container's namespace, its init, and its two processes as numbered inside.
+        const doc = okJson(v, ["ps", "--container"]);
+        assert.deepEqual(Object.keys(doc), ["namespaces"]);
+        const groups = doc["namespaces"] as Record<string, unknown>[];
+        const group = groups.find((g) => g["inode"] === inode);
+        assert.ok(group, "the container's namespace is a group");
+        assert.deepEqual(Object.keys(group), ["id", "inode", "level", "initPid", "processes"]);
+        assert.equal(group["initPid"], c.init);
+        assert.equal(group["level"], 1);
+        const inside = group["processes"] as Record<string, unknown>[];
+        assert.deepEqual(inside.map((p) => [p["pid"], p["nsPid"]]), [[c.init, 1], [c.child, 2]]);
+        assert.deepEqual(inside.map((p) => p["pid"]), pidsInNamespace(inode));
+        assert.equal(inside[1]!["ppid"], c.init);
+
+        const text = ok(v, ["ps", "--container"]);
+        assert.match(
+          text,
+          new RegExp(`^PID namespace \\d+ \\(inode ${inode}, level 1, init ${c.init}: sh -c `, "m"),
+        );
+
+        // ps --ns, with the namespace named four ways.
+        for (
+          const spec of [`pid:${c.child}`, `/proc/${c.init}/ns/pid`, `proc:/proc/${c.init}/root/proc`]
+        ) {
+          const only = okJson(v, ["ps", "--ns", spec])["processes"] as Record<string, unknown>[];
+          assert.deepEqual(only.map((p) => p["pid"]), [c.init, c.child], spec);
+        }
+        const mine = okJson(v, ["ps", "--ns", "self"])["processes"] as Record<string, unknown>[];
+        assert.ok(mine.some((p) => p["pid"] === process.pid));
+        assert.ok(!mine.some((p) => p["pid"] === c.child));
+
+        // translate, both directions, every method; the answer is what NSpid says.
+        for (const method of ["auto", "ioctl", "fdinfo", "procfs"]) {
+          assert.equal(
+            ok(v, ["translate", "2", "--from", `pid:${c.init}`, "--method", method]),
+            `${c.child}\n`,
+          );
+          assert.equal(
+            ok(v, ["translate", String(c.child), "--to", `pid:${c.init}`, "--method", method]),
+            "2\n",
+          );
+        }
+        assert.equal(ok(v, ["translate", "1", "--from", `proc:/proc/${c.init}/root/proc`]), `${c.init}\n`);
+        assert.equal(
+          ok(v, ["translate", "2", "--from", `/proc/${c.child}/ns/pid`, "--to", "self"]),
+          `${c.child}\n`,
+        );
+        assert.equal(ok(v, ["translate", "1", "--from", `pid:${c.init}`, "--to", `pid:${c.child}`]), "1\n");
+        assert.equal(ok(v, ["translate", "2", "--from", `pid:${c.init}`, "--tgid"]), `${c.child}\n`);
+        const t = okJson(v, ["translate", "2", "--from", `pid:${c.init}`]);
+        assert.deepEqual(Object.keys(t), ["pid", "from", "to", "tgid", "method", "translated"]);
+        assert.equal(t["translated"], c.child);
+
+        // A pid the container does not have, and one of ours that the container cannot see.
+        const missing = runCli(v, ["translate", "3", "--from", `pid:${c.init}`]);
+        assert.equal(missing.status, 1);
+        assert.match(missing.stderr, /^pidfd: 3: ESRCH \(No such process\)[^\n]*\n$/);
+        const invisible = runCli(v, ["translate", String(process.pid), "--to", `pid:${c.init}`]);
+        assert.equal(invisible.status, 1);
+        assert.match(
+          invisible.stderr,
+          new RegExp(`^pidfd: ${process.pid}: ESRCH \\(No such process\\)[^\\n]*\\n$`),
+        );
+
+        // init-pid, named every way.
+        for (
+          const spec of [
+            `pid:${c.child}`,
+            `pid:${c.init}`,
+            `/proc/${c.child}/ns/pid`,
+            `proc:/proc/${c.init}/root/proc`,
+          ]
+        ) {
+          assert.equal(ok(v, ["init-pid", spec]), `${c.init}\n`, spec);
+        }
+        const i = okJson(v, ["init-pid", `pid:${c.child}`]);
+        assert.deepEqual(Object.keys(i), ["namespace", "initPid"]);
+        assert.equal(i["initPid"], c.init);
+        assert.equal(ok(v, ["init-pid", "self"]), "1\n"); // the caller's own init, as the caller numbers it
+
+        // ns of a process inside: its PID namespace is not ours, level 1, init as we number it.
+        const ns = okJson(v, ["ns", String(c.child)])["namespaces"] as Record<string, unknown>[];
+        const pidNs = ns.find((n) => n["kind"] === "pid")!;
+        assert.equal(pidNs["callers"], false);
+        assert.equal(pidNs["level"], 1);
+        assert.equal(pidNs["initPid"], c.init);
+        assert.equal(pidNs["inode"], inode);
+        assert.equal(ns.find((n) => n["kind"] === "net")!["callers"], true);
+
+        // info: the NSpid chain down into the container.
+        const info = okJson(v, ["info", String(c.child)])["processes"] as Record<string, unknown>[];
+        assert.deepEqual(info[0]!["nspid"], nspid);
+      } finally {
+        await c.close();
+      }
+    });
+
+    test(
+      "translate between two nested containers, neither of them the caller's",
+      { skip: needsRoot },
+      async () => {
+        // Outer container; inside it an inner one whose init is `sleep`.
+        const c = await container("unshare --pid --fork --mount-proc --kill-child sleep 600 & wait");
+        try {
+          await execed(c.child, "unshare");
+          const inner = await firstChild(c.child);
+          await execed(inner, "sleep");
+          const chain = statusInts(inner, "NSpid"); // [host, in outer, 1]
+          assert.equal(chain.length, 3);
+          assert.equal(
+            ok(v, ["translate", "1", "--from", `pid:${inner}`, "--to", `pid:${c.init}`]),
+            `${chain[1]}\n`,
+          );
+          assert.equal(
+            ok(v, ["translate", String(chain[1]), "--from", `pid:${c.init}`, "--to", `pid:${inner}`]),
+            "1\n",
+          );
+          assert.equal(ok(v, ["init-pid", `pid:${inner}`]), `${inner}\n`);
+          const ns = okJson(v, ["ns", String(inner)])["namespaces"] as Record<string, unknown>[];
+          assert.equal(ns.find((n) => n["kind"] === "pid")!["level"], 2);
+          const info = okJson(v, ["info", String(inner)])["processes"] as Record<string, unknown>[];
+          assert.deepEqual(info[0]!["nspid"], chain);
+        } finally {
+          await c.close();
+        }
+      },
+    );
+
+    test("init-pid of a namespace whose init has died is an ESRCH error", { skip: needsRoot }, async () => {
+      const dir = run("mktemp", ["-d"]).trim();
+      const file = `${dir}/pidns`;
+      run("touch", [file]);
+      let mounted = false;
+      const c = await container();
+      try {
+        run("mount", ["--bind", `/proc/${c.init}/ns/pid`, file]);
+        mounted = true;
+        assert.equal(ok(v, ["init-pid", file]), `${c.init}\n`);
+        await c.close(); // kills the init, and with it the namespace's every process
+        const r = runCli(v, ["init-pid", file]);
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, new RegExp(`^pidfd: ${file}: ESRCH \\(No such process\\)[^\\n]*\\n$`));
+      } finally {
+        await c.close();
+        if (mounted) run("umount", [file]);
+        run("rm", ["-rf", dir]);
+      }
+    });
+
+    test("wait reports a process killed while it waits, and exits 0", async () => {
+      const s = await sleeper();
+      const w = startCli(v, ["wait", String(s.pid)]);
+      try {
+        await holdsPidfd(w.child.pid!, s.pid);
+        await s.kill();
+        const r = await w.done;
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stderr, "");
+        assert.match(r.stdout, /^ *PID +EXIT$/m);
+        assert.match(r.stdout, new RegExp(`^ *${s.pid} +killed by SIGKILL$`, "m"));
+      } finally {
+        await s.kill();
+        await w.kill();
+      }
+    });
+
+    test("wait --json reports exit codes of non-children as the kernel tells them", async () => {
+      // `sh` exits with 7 once its stdin closes; the test's runtime (its parent) reaps it.
+      const child = spawn("sh", ["-c", "read x; exit 7"], { stdio: ["pipe", "ignore", "ignore"] });
+      await once(child, "spawn");
+      const exit = once(child, "exit");
+      const w = startCli(v, ["--json", "wait", String(child.pid)]);
+      try {
+        await holdsPidfd(w.child.pid!, child.pid!);
+        child.stdin!.end();
+        const r = await w.done;
+        assert.equal(r.status, 0, r.stderr);
+        const doc = JSON.parse(r.stdout) as Record<string, unknown>;
+        assert.deepEqual(Object.keys(doc), ["exited", "running", "unreaped", "timedOut"]);
+        const [e] = doc["exited"] as Record<string, unknown>[];
+        assert.deepEqual(Object.keys(e!), ["pid", "code", "signal", "coreDumped", "source"]);
+        assert.equal(e!["pid"], child.pid);
+        assert.equal(doc["timedOut"], false);
+        assert.deepEqual(doc["running"], []);
+        if (e!["source"] !== "unknown") {
+          assert.equal(e!["code"], 7);
+          assert.equal(e!["signal"], null);
+        }
+        assert.deepEqual(await exit, [7, null]); // and the runtime still got its child's status
+      } finally {
+        child.kill("SIGKILL");
+        await w.kill();
+      }
+    });
+
+    test("wait --count 1 returns after the first of two exits", async () => {
+      const a = await sleeper();
+      const b = await sleeper();
+      const w = startCli(v, ["--json", "wait", "--count", "1", String(a.pid), String(b.pid)]);
+      try {
+        await holdsPidfd(w.child.pid!, a.pid);
+        await holdsPidfd(w.child.pid!, b.pid);
+        await b.kill();
+        const r = await w.done;
+        assert.equal(r.status, 0, r.stderr);
+        const doc = JSON.parse(r.stdout) as { exited: { pid: number; signal: string }[]; running: number[] };
+        assert.deepEqual(doc.exited.map((e) => e.pid), [b.pid]);
+        assert.deepEqual(doc.running, [a.pid]);
+        assert.equal(a.child.exitCode, null, "the other one still runs");
+      } finally {
+        await a.kill();
+        await b.kill();
+        await w.kill();
+      }
+    });
+
+    test("wait --timeout exits 124 and names what still runs", async () => {
+      const s = await sleeper();
+      try {
+        const r = runCli(v, ["wait", "--timeout", "200ms", String(s.pid)]);
+        assert.equal(r.status, 124);
+        assert.equal(r.stderr, `pidfd: ${s.pid}: still running after 200ms (timed out)\n`);
+        const j = runCli(v, ["--json", "wait", "--timeout", "0.1s", String(s.pid)]);
+        assert.equal(j.status, 124);
+        assert.deepEqual(JSON.parse(j.stdout), {
+          exited: [],
+          running: [s.pid],
+          unreaped: [],
+          timedOut: true,
+        });
+        assert.equal(s.child.exitCode, null);
+      } finally {
+        await s.kill();
+      }
+    });
+
+    test("a zombie: wait names it unreaped on timeout, ns says it has no namespaces", async () => {
+      const z = await zombie();
+      try {
+        assert.match(readText(`/proc/${z.pid}/status`), /^State:\s+Z/m);
+        const r = runCli(v, ["--json", "wait", "--timeout", "100ms", String(z.pid)]);
+        assert.equal(r.status, 124);
+        assert.deepEqual(JSON.parse(r.stdout), {
+          exited: [],
+          running: [],
+          unreaped: [z.pid],
+          timedOut: true,
+        });
+        assert.equal(
+          r.stderr,
+          `pidfd: ${z.pid}: exited, but not yet reaped by the parent after 100ms (timed out)\n`,
+        );
+        const ns = runCli(v, ["ns", String(z.pid)]);
+        assert.equal(ns.status, 1);
+        assert.match(
+          ns.stderr,
+          new RegExp(`^pidfd: ${z.pid}: ESRCH \\(No such process\\): it has exited[^\\n]*\\n$`),
+        );
+        // info and ps still show it.
+        const info = okJson(v, ["info", String(z.pid)])["processes"] as Record<string, unknown>[];
+        assert.equal(info[0]!["ppid"], z.parent.pid);
+        const row = (okJson(v, ["ps"])["processes"] as Record<string, unknown>[]).find((p) =>
+          p["pid"] === z.pid
+        );
+        assert.ok(row, "ps lists the zombie");
+        assert.equal(row["pidNamespace"], null);
+        assert.equal(row["command"], "[sleep]");
+      } finally {
+        await z.parent.kill();
+      }
+    });
+
+    test("wait for a pid that does not exist exits 1 with ESRCH", () => {
+      const gone = impossiblePid();
+      const r = runCli(v, ["wait", String(gone)]);
+      assert.equal(r.status, 1);
+      assert.equal(r.stderr, `pidfd: ${gone}: ESRCH (No such process)\n`);
+    });
+
+    test("kill sends SIGTERM by default and -s names another signal", async () => {
+      const a = await sleeper();
+      const b = await sleeper();
+      try {
+        const r = runCli(v, ["kill", String(a.pid)]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, new RegExp(`^ *${a.pid} +SIGTERM +-$`, "m"));
+        assert.deepEqual(await ended(a), { code: null, signal: "SIGTERM" });
+        const doc = okJson(v, ["kill", "-s", "kill", String(b.pid)]);
+        assert.deepEqual(doc, { processes: [{ pid: b.pid, signals: ["SIGKILL"], exit: null }] });
+        assert.deepEqual(await ended(b), { code: null, signal: "SIGKILL" });
+      } finally {
+        await a.kill();
+        await b.kill();
+      }
+    });
+
+    test("kill --timeout --then escalates when the process outlives the timeout", async () => {
+      // Ignores SIGTERM: only the escalation ends it.
+      const stubborn = await readyShell("trap '' TERM; echo ready; while :; do sleep 1; done");
+      try {
+        const doc = okJson(v, ["kill", "--timeout", "100ms", "--then", "KILL", String(stubborn.pid)]);
+        assert.deepEqual(doc, {
+          processes: [{ pid: stubborn.pid, signals: ["SIGTERM", "SIGKILL"], exit: null }],
+        });
+        assert.deepEqual(await ended(stubborn), { code: null, signal: "SIGKILL" });
+      } finally {
+        await stubborn.kill();
+      }
+    });
+
+    test("kill --timeout --then sends nothing more once the process has exited", async () => {
+      // Exits with 7 on SIGTERM, long before the timeout.
+      const polite = await readyShell("trap 'exit 7' TERM; echo ready; while :; do sleep 0.1; done");
+      try {
+        // In the background: the test's runtime must stay free to reap its child, whose status the tool reads.
+        const k = startCli(v, [
+          "--json",
+          "kill",
+          "--timeout",
+          "60s",
+          "--then",
+          "INT",
+          "--timeout",
+          "60s",
+          "--then",
+          "KILL",
+          String(polite.pid),
+        ]);
+        const r = await k.done;
+        assert.equal(r.status, 0, r.stderr);
+        const doc = JSON.parse(r.stdout);
+        const [p] =
+          (doc as { processes: { pid: number; signals: string[]; exit: Record<string, unknown> }[] })
+            .processes;
+        assert.deepEqual(p!.signals, ["SIGTERM"]);
+        assert.deepEqual(await ended(polite), { code: 7, signal: null });
+        if (p!.exit["source"] !== "unknown") assert.equal(p!.exit["code"], 7);
+      } finally {
+        await polite.kill();
+      }
+    });
+
+    test("kill of a missing pid is one error line and exit 1; the others are still signalled", async () => {
+      const s = await sleeper();
+      const gone = impossiblePid();
+      try {
+        const r = runCli(v, ["kill", "-s", "KILL", String(gone), String(s.pid)]);
+        assert.equal(r.status, 1);
+        assert.equal(r.stderr, `pidfd: ${gone}: ESRCH (No such process)\n`);
+        assert.deepEqual(await ended(s), { code: null, signal: "SIGKILL" });
+      } finally {
+        await s.kill();
+      }
+    });
+
+    test(
+      "colour only on a terminal, and never with NO_COLOR",
+      { skip: !hasScript && "needs script(1)" },
+      () => {
+        const env = cliEnv({ TERM: "xterm" });
+        const coloured = underTty(v, ["ns", String(process.pid)], env);
+        assert.equal(coloured.status, 0, coloured.stdout);
+        assert.ok(coloured.stdout.includes(`${ESC}[1mKIND${ESC}[22m`), coloured.stdout);
+        const plain = underTty(v, ["ns", String(process.pid)], { ...env, NO_COLOR: "1" });
+        assert.equal(plain.status, 0, plain.stdout);
+        assert.ok(!plain.stdout.includes(ESC), plain.stdout);
+        assert.match(plain.stdout, /^KIND +ID/m);
+        assert.ok(!ok(v, ["ns", String(process.pid)]).includes(ESC)); // a pipe
+      },
+    );
+
+    if (v.name === "deno") {
+      test("under Deno it needs --allow-ffi only, and says so in one line without it", () => {
+        const r = spawnSync(deno, ["run", CLI, "ps"], {
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, /^pidfd: needs FFI access: run it with `deno run --allow-ffi`\n$/);
+        // --help and --version load no FFI.
+        const help = spawnSync(deno, ["run", CLI, "--version"], { encoding: "utf8" });
+        assert.equal(help.stdout, `pidfd ${config.version}\n`);
+      });
+    }
+  });
+}
