@@ -20,7 +20,10 @@ export interface PsRecord {
   nsPid: number;
   /** The pid in every PID namespace from the caller's down to its own. */
   nspid: number[];
-  /** The id of its PID namespace; `null` for a zombie (it has none left) or without permission to look. */
+  /**
+   * The id of its PID namespace; `null` when the kernel will not tell (a zombie or another user's process in a
+   * namespace below the caller's).
+   */
   pidNamespace: bigint | null;
   /** That namespace's nsfs inode, as `lsns` shows it. */
   pidNamespaceInode: number | null;
@@ -143,6 +146,9 @@ function describe(pid: number, namespaces: Namespaces): PsRecord | null {
       ns = namespaces.add(PidNamespace.of(pidfd));
     } catch (e) {
       if (!hidden(e)) throw e;
+      // Without access to its namespace (another user's process, a zombie), the NSpid chain still tells when
+      // the process lives in the caller's own PID namespace: the chain then has only the caller's level.
+      if (nspid.length === 1) ns = namespaces.add(PidNamespace.current());
     }
     const { command, argv } = commandOf(pidfd);
     return {
@@ -255,7 +261,8 @@ function printGroups(ctx: Context, groups: PsGroup[]): void {
         ? "PID namespace unknown (zombies, or processes the caller may not inspect)"
         : `PID namespace ${g.id} (inode ${g.inode}, level ${show(g.level)}, init ${show(g.initPid)}` +
           `${init === undefined ? "" : `: ${init.command}`})`;
-      return s.bold(title) + "\n" + processTable(g.processes, ctx, false);
+      const fitted = ctx.columns === undefined ? title : [...title].slice(0, ctx.columns).join("");
+      return s.bold(fitted) + "\n" + processTable(g.processes, ctx, false);
     }).join("\n"),
   );
 }
