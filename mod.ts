@@ -24,7 +24,7 @@
 
 export { SyscallError, UnsupportedError } from "./src/errors.ts";
 export { OwnedFd } from "./src/fd.ts";
-export { Namespace, type NamespaceKind, type NamespaceType } from "./src/namespace.ts";
+export { Namespace, NAMESPACE_KINDS, type NamespaceKind, type NamespaceType } from "./src/namespace.ts";
 export {
   Pidfd,
   type PidfdInfo,

@@ -23,10 +23,7 @@ export function errorLine(subject: string, error: unknown): string {
 /** The reason part of {@link errorLine}, without the subject. */
 export function reason(error: unknown): string {
   if (error instanceof SyscallError) {
-    // The library's message is `<call>(<subject>) failed: <CODE> (<description>)[: <detail>]`.
-    const marker = " failed: ";
-    const at = error.message.indexOf(marker);
-    return at === -1 ? `${error.code}: ${error.message}` : error.message.slice(at + marker.length);
+    return `${error.code} (${error.description})${error.detail ? `: ${error.detail}` : ""}`;
   }
   if (error instanceof UnsupportedError) return `unsupported: ${error.message}`;
   if (error instanceof Error) return error.message;

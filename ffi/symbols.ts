@@ -51,8 +51,9 @@ export const SYMBOLS = {
   /** int fcntl(int fd, int cmd, int arg); */
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   /** void *dlsym(void *handle, const char *symbol); in libc itself since glibc 2.34 */
-  dlsym: { parameters: ["usize", "buffer"], result: "usize" },
-  // posix_spawn(3) and its helpers return an error number (0 on success) rather than -1 and errno.
+  dlsym: { parameters: ["usize", "buffer"], result: "usize", optional: true },
+  // posix_spawn(3) and its helpers return an error number (0 on success) rather than -1 and errno. argv and envp
+  // are addresses (usize): a table the caller keeps referenced during the call, or libc's own `environ`.
   /** int posix_spawn_file_actions_init(posix_spawn_file_actions_t *fa); */
   posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
   /** int posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa); */
@@ -74,10 +75,10 @@ export const SYMBOLS = {
   /** int posix_spawnattr_setsigdefault(posix_spawnattr_t *attr, const sigset_t *set); */
   posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
   /** int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[], char *const envp[]); */
-  posix_spawnp: { parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"], result: "i32" },
+  posix_spawnp: { parameters: ["buffer", "buffer", "buffer", "buffer", "usize", "usize"], result: "i32" },
   /** int pidfd_spawnp(int *pidfd, const char *file, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr, char *const argv[], char *const envp[]); glibc >= 2.39 */
   pidfd_spawnp: {
-    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    parameters: ["buffer", "buffer", "buffer", "buffer", "usize", "usize"],
     result: "i32",
     optional: true,
   },

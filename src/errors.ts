@@ -82,8 +82,12 @@ export class SyscallError extends Error {
   readonly errno: number;
   /** The errno name, such as `"ESRCH"`. */
   readonly code: string;
-  /** The call that failed, such as `"pidfd_open"` or `"ioctl(PIDFD_GET_INFO)"`. */
+  /** The call that failed, such as `"pidfd_open"` or `"PIDFD_GET_INFO"`. */
   readonly syscall: string;
+  /** What the errno means, such as `"No such process"`. */
+  readonly description: string;
+  /** What the library adds (a remedy, the namespaces involved), or `undefined`. */
+  readonly detail: string | undefined;
 
   /**
    * Describes a failed call.
@@ -96,13 +100,13 @@ export class SyscallError extends Error {
    */
   constructor(syscall: string, errno: number, subject = "", options?: ErrorOptions, detail?: string) {
     const code = errnoName(errno);
-    super(
-      `${syscall}(${subject}) failed: ${code} (${errnoDescription(errno)})${detail ? `: ${detail}` : ""}`,
-      options,
-    );
+    const description = errnoDescription(errno);
+    super(`${syscall}(${subject}) failed: ${code} (${description})${detail ? `: ${detail}` : ""}`, options);
     this.errno = errno;
     this.code = code;
     this.syscall = syscall;
+    this.description = description;
+    this.detail = detail || undefined;
   }
 }
 

@@ -36,6 +36,20 @@ export type NamespaceType = "cgroup" | "ipc" | "mnt" | "net" | "pid" | "time" | 
  */
 export type NamespaceKind = NamespaceType | "pid_for_children" | "time_for_children";
 
+/** Every {@link NamespaceKind}, in the order of `/proc/<pid>/ns/`. */
+export const NAMESPACE_KINDS: readonly NamespaceKind[] = Object.freeze([
+  "cgroup",
+  "ipc",
+  "mnt",
+  "net",
+  "pid",
+  "pid_for_children",
+  "time",
+  "time_for_children",
+  "user",
+  "uts",
+]);
+
 /** `CLONE_NEW*` bit of each namespace type, as `NS_GET_NSTYPE` answers. */
 export const NAMESPACE_TYPES: Readonly<Record<NamespaceType, number>> = Object.freeze({
   cgroup: CLONE_NEWCGROUP,

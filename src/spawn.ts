@@ -234,51 +234,59 @@ function assertStdio(value: unknown, what: string): asserts value is Stdio | und
   );
 }
 
-/** NUL-terminated strings packed into one buffer, and the table of their addresses (NULL-terminated). */
+/** A C `char *const[]`: NUL-terminated strings in one buffer and a NULL-terminated table of their addresses. */
 class CStringArray {
-  readonly table: BigUint64Array;
-  readonly #block: Uint8Array; // referenced so that the addresses stay valid
+  /** The address of the table, valid while this object is referenced. */
+  readonly address: bigint;
+  readonly #block: Uint8Array;
+  readonly #table: BigUint64Array;
 
-  constructor(strings: readonly string[], extraPointers: readonly number[] = []) {
+  /** Packs `strings`, then appends `borrowed`: addresses of strings that someone else (libc) keeps alive. */
+  constructor(strings: readonly string[], borrowed: readonly number[] = []) {
     const encoded = strings.map((s) => encoder.encode(`${s}\0`));
     this.#block = new Uint8Array(encoded.reduce((n, e) => n + e.length, 0) || 1);
-    this.table = new BigUint64Array(strings.length + extraPointers.length + 1);
+    this.#table = new BigUint64Array(strings.length + borrowed.length + 1);
     const base = memory.addressOf(this.#block);
     let offset = 0;
     encoded.forEach((e, i) => {
       this.#block.set(e, offset);
-      this.table[i] = BigInt(base + offset);
+      this.#table[i] = BigInt(base + offset);
       offset += e.length;
     });
-    extraPointers.forEach((p, i) => this.table[strings.length + i] = BigInt(p));
+    borrowed.forEach((p, i) => this.#table[strings.length + i] = BigInt(p));
+    this.address = BigInt(memory.addressOf(this.#table));
   }
 }
 
-/** The caller's environment as libc holds it (`environ`), as pointers to its `KEY=value` strings. */
-function environPointers(): number[] {
-  const address = Number(libc.dlsym(0n, environName));
-  if (address === 0) throw new UnsupportedError("environ", "libc does not export environ");
-  const environ = memory.readPointer(address, 0);
-  const pointers: number[] = [];
-  if (environ === 0) return pointers;
-  for (let i = 0;; i++) {
-    const p = memory.readPointer(environ, i);
-    if (p === 0) return pointers;
-    pointers.push(p);
+let environLocation = 0;
+
+/** The current value of libc's `environ` (a `char **`): what the process's own execve would pass. */
+function environ(): number {
+  if (environLocation === 0 && libc.dlsym !== null) environLocation = Number(libc.dlsym(0n, environName));
+  if (environLocation === 0) {
+    throw new UnsupportedError(
+      "environ",
+      "spawn() reads libc's environ through dlsym, in libc since glibc 2.34",
+    );
   }
+  return memory.readPointer(environLocation, 0);
 }
 
-function buildEnv(options: SpawnOptions): CStringArray {
+/** The child's environment: `null` to pass libc's `environ` unchanged, else a table of our own. */
+function buildEnv(options: SpawnOptions): CStringArray | null {
   const own = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
   if (options.clearEnv) return new CStringArray(own);
-  const inherited = environPointers();
-  if (own.length === 0) return new CStringArray([], inherited);
-  // Keep inherited entries whose key is not overridden; their strings stay libc's.
+  if (own.length === 0) return null;
+  // Keep the inherited entries whose key is not overridden; their strings stay libc's.
   const overridden = new Set(Object.keys(options.env!));
-  const kept = inherited.filter((p) => {
-    const entry = memory.readCString(p);
-    return !overridden.has(entry.slice(0, entry.indexOf("=")));
-  });
+  const kept: number[] = [];
+  const table = environ();
+  for (let i = 0; table !== 0; i++) {
+    const entry = memory.readPointer(table, i);
+    if (entry === 0) break;
+    const text = memory.readCString(entry);
+    if (!overridden.has(text.slice(0, text.indexOf("=")))) kept.push(entry);
+  }
   return new CStringArray(own, kept);
 }
 
@@ -422,7 +430,8 @@ export function spawn(command: string, args: readonly string[] = [], options: Sp
       );
     }
 
-    const pidfd = startChild(command, file, argv, envp);
+    // Both tables stay referenced (argv, envp) until the call returns.
+    const pidfd = startChild(command, file, argv.address, envp?.address ?? BigInt(environ()));
     for (const fd of childEnds.splice(0)) closeRaw(fd);
     const subprocess = construct(
       pidfd,
@@ -441,10 +450,10 @@ export function spawn(command: string, args: readonly string[] = [], options: Sp
 }
 
 /** Creates the child and returns its pidfd (marked as this module's child, so it is reaped by waitid). */
-function startChild(command: string, file: Uint8Array, argv: CStringArray, envp: CStringArray): Pidfd {
+function startChild(command: string, file: Uint8Array, argv: bigint, envp: bigint): Pidfd {
   if (libc.pidfd_spawnp !== null) {
     spawnCheck(
-      libc.pidfd_spawnp(outInt, file, fileActions, spawnAttr, argv.table, envp.table),
+      libc.pidfd_spawnp(outInt, file, fileActions, spawnAttr, argv, envp),
       "pidfd_spawnp",
       command,
     );
@@ -460,7 +469,7 @@ function startChild(command: string, file: Uint8Array, argv: CStringArray, envp:
     return adoptPidfd(fd, pid, true);
   }
   spawnCheck(
-    libc.posix_spawnp(outInt, file, fileActions, spawnAttr, argv.table, envp.table),
+    libc.posix_spawnp(outInt, file, fileActions, spawnAttr, argv, envp),
     "posix_spawnp",
     command,
   );

@@ -48,10 +48,13 @@ describe("SyscallError", () => {
     assert.equal(e.code, "ESRCH");
     assert.equal(e.syscall, "pidfd_open");
     assert.equal(e.message, "pidfd_open(4242) failed: ESRCH (No such process)");
+    assert.equal(e.description, "No such process");
+    assert.equal(e.detail, undefined);
     const cause = new Error("inner");
     const withDetail = new SyscallError("pidfd_open", 24, "1", { cause }, "raise the limit");
     assert.equal(withDetail.message, "pidfd_open(1) failed: EMFILE (Too many open files): raise the limit");
     assert.equal(withDetail.cause, cause);
+    assert.equal(withDetail.detail, "raise the limit");
     assert.equal(new SyscallError("x", 999).code, "E999");
   });
 

@@ -4,25 +4,19 @@
  * @module
  */
 
-import { type Namespace, type NamespaceKind, Pidfd, PidNamespace, SyscallError } from "../../mod.ts";
+import {
+  type Namespace,
+  NAMESPACE_KINDS,
+  type NamespaceKind,
+  Pidfd,
+  PidNamespace,
+  SyscallError,
+} from "../../mod.ts";
 import { parseCommand, parsePid } from "../args.ts";
 import type { Context } from "../context.ts";
 import { json, show, table } from "../format.ts";
 import { reason } from "../errors.ts";
 import { EXIT, UsageError } from "../usage.ts";
-
-const KINDS: readonly NamespaceKind[] = [
-  "cgroup",
-  "ipc",
-  "mnt",
-  "net",
-  "pid",
-  "pid_for_children",
-  "time",
-  "time_for_children",
-  "user",
-  "uts",
-];
 
 /** One namespace of the process, as `ns --json` prints it. */
 export interface NamespaceRecord {
@@ -79,7 +73,7 @@ function describe(pid: number): NamespaceRecord[] {
   using target = Pidfd.open(pid);
   using self = Pidfd.self();
   const records: NamespaceRecord[] = [];
-  for (const kind of KINDS) {
+  for (const kind of NAMESPACE_KINDS) {
     let theirs: Namespace;
     try {
       theirs = target.namespace(kind);
