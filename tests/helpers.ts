@@ -22,6 +22,10 @@ export const isRoot: boolean = libc.getpid() > 0 && readText("/proc/self/status"
 
 /** The reason root-only tests are skipped, or `false` when they run. */
 export const needsRoot: string | false = isRoot ? false : "needs root (unshare, ns_last_pid)";
+// Neither test runner prints a skip's reason: say it once.
+if (!isRoot) {
+  console.error("Not running as root: the tests that need root (unshare, ns_last_pid) are skipped.");
+}
 
 /** The number of fds this process has open, counted through the FFI (the listing's own fd excluded). */
 export function openFds(): number {

@@ -158,9 +158,16 @@ describe("spawn", () => {
 
   test("a missing command is ENOENT naming it, and leaves no fd behind", () => {
     const before = openFds();
+    const missing = (codes: string[], name: string) => (e: unknown): boolean =>
+      e instanceof SyscallError && codes.includes(e.code) && e.message.includes(name);
     assert.throws(
-      () => spawn("no-such-command-here", [], { stdout: "pipe", stderr: "pipe" }),
-      (e) => e instanceof SyscallError && e.code === "ENOENT" && e.message.includes("no-such-command-here"),
+      () => spawn("/nonexistent/command", [], { stdout: "pipe", stderr: "pipe" }),
+      missing(["ENOENT"], "/nonexistent/command"),
+    );
+    // Searched in PATH, libc (like execvp) answers EACCES instead when some PATH directory was not searchable.
+    assert.throws(
+      () => spawn("no-such-command-here", [], { stdout: "pipe" }),
+      missing(["ENOENT", "EACCES"], "no-such-command-here"),
     );
     assert.equal(openFds(), before);
   });
