@@ -27,9 +27,25 @@ if (!isRoot) {
   console.error("Not running as root: the tests that need root (unshare, ns_last_pid) are skipped.");
 }
 
-/** The number of fds this process has open, counted through the FFI (the listing's own fd excluded). */
-export function openFds(): number {
-  return listDir("/proc/self/fd").length - 1;
+/** The fds this process has open, each as `fd:inode`, so that a number reused for a new file counts as new. */
+export function fdSnapshot(): Set<string> {
+  const fds = new Set<string>();
+  for (const fd of listDir("/proc/self/fd")) {
+    try {
+      fds.add(`${fd}:${/^ino:\s*(\d+)/m.exec(readText(`/proc/self/fdinfo/${fd}`))?.[1]}`);
+    } catch {
+      // Closed meanwhile: the listing's own fd, or one the runtime closed.
+    }
+  }
+  return fds;
+}
+
+/**
+ * The fds open now that were not open in `before`: what a leak looks like. Counting alone is not enough: Bun
+ * closes fds of its own lazily, at any time, which would hide a leak or fail a count for nothing.
+ */
+export function fdsOpenedSince(before: Set<string>): string[] {
+  return [...fdSnapshot()].filter((fd) => !before.has(fd));
 }
 
 /** A live `sleep` child. */

@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
 import { Namespace, Pidfd, SyscallError } from "../mod.ts";
-import { isBun, openFds, scriptCommand, sleeper } from "./helpers.ts";
+import { fdSnapshot, fdsOpenedSince, isBun, scriptCommand, sleeper } from "./helpers.ts";
 
 describe("fd hygiene", () => {
   test("10,000 open/info/namespace/dispose cycles leave the fd count unchanged", async () => {
     const s = await sleeper();
     try {
-      const before = openFds();
+      const before = fdSnapshot();
       for (let i = 0; i < 10_000; i++) {
         using pidfd = Pidfd.open(s.pid);
         pidfd.info();
@@ -16,7 +16,7 @@ describe("fd hygiene", () => {
         ns.id;
         pidfd.isAlive();
       }
-      assert.equal(openFds(), before);
+      assert.deepEqual(fdsOpenedSince(before), []);
     } finally {
       await s.kill();
     }
@@ -25,7 +25,7 @@ describe("fd hygiene", () => {
   test("error paths leave the fd count unchanged", async () => {
     const s = await sleeper();
     await s.kill();
-    const before = openFds();
+    const before = fdSnapshot();
     for (let i = 0; i < 1_000; i++) {
       assert.throws(() => Pidfd.open(s.pid), SyscallError);
       assert.throws(() => Namespace.open("/proc/self/status"), TypeError);
@@ -34,7 +34,7 @@ describe("fd hygiene", () => {
       assert.throws(() => me.getfd(100_000), SyscallError);
       assert.throws(() => me.namespace("bogus" as never), TypeError);
     }
-    assert.equal(openFds(), before);
+    assert.deepEqual(fdsOpenedSince(before), []);
   });
 
   test("the FinalizationRegistry closes pidfds that were never closed", () => {

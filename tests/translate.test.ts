@@ -16,10 +16,11 @@ import { Errno, libc, PID_NS_INIT_INO } from "../ffi/mod.ts";
 import { translationError, translationMethods } from "../src/pid_namespace.ts";
 import { listDir, readText } from "../src/procfs.ts";
 import {
+  fdSnapshot,
+  fdsOpenedSince,
   isBun,
   isRoot,
   needsRoot,
-  openFds,
   run,
   runtime,
   scriptCommand,
@@ -282,9 +283,9 @@ const label = (ns: PidNamespace): string => `pid:[${ns.inode}]`;
 
 /** Runs `fn` and checks that it left no fd open. */
 async function noLeaks(fn: () => void | Promise<void>): Promise<void> {
-  const before = openFds();
+  const before = fdSnapshot();
   await fn();
-  assert.equal(openFds(), before, "fds leaked");
+  assert.deepEqual(fdsOpenedSince(before), [], "fds leaked");
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -684,7 +685,7 @@ describe("PidNamespace after its init died", () => {
       await once(container.child, "exit"); // unshare reaped its child, the init
       assert.ok(gone(init));
       // Counted after the exit: the runtime's own fds for its child are gone by then.
-      const before = openFds();
+      const before = fdSnapshot();
       const ended = `init (pid 1) of ${label(ns)} has exited`;
       assert.throws(() => pidns.initPid(), isSyscallError("ESRCH", ended));
       assert.throws(() => pidns.initPidfd(), isSyscallError("ESRCH", ended));
@@ -704,7 +705,7 @@ describe("PidNamespace after its init died", () => {
       if (mounted) {
         assert.throws(() => PidNamespace.ofProcfs(dir), isSyscallError("ESRCH", "no pid 1", "exited"));
       }
-      assert.equal(openFds(), before);
+      assert.deepEqual(fdsOpenedSince(before), []);
     } finally {
       ns?.close();
       if (mounted) run("umount", [dir]);
