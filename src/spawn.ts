@@ -97,7 +97,16 @@ let construct: (
  * A child started by {@link spawn}. This module owns its reaping: `status` comes from the child itself
  * (`waitid(P_PIDFD, WEXITED)`), and nothing else in the program may reap it.
  *
- * `await using` kills the child if it still runs, reaps it and closes every fd.
+ * `await using` kills the child if it still runs, reaps it and closes every fd. Closing `pidfd` yourself before
+ * the child has exited leaves it unreaped (a zombie until this program ends) and rejects `status`.
+ *
+ * @example Stop a server after five seconds
+ * ```ts ignore
+ * import { spawn } from "@pidfd/pidfd";
+ * await using server = spawn("python3", ["-m", "http.server", "8000"], { stdout: "null" });
+ * setTimeout(() => server.kill("SIGTERM"), 5_000);
+ * const { code, signal } = await server.status;
+ * ```
  */
 export class Subprocess implements AsyncDisposable {
   /** The child's pid in the caller's PID namespace (reserved for it until it is reaped). */
@@ -174,7 +183,8 @@ export class Subprocess implements AsyncDisposable {
    * @example
    * ```ts ignore
    * import { spawn } from "@pidfd/pidfd";
-   * const { status, stdout } = await spawn("uname", ["-r"], { stdout: "pipe" }).output();
+   * await using child = spawn("uname", ["-r"], { stdout: "pipe" });
+   * const { status, stdout } = await child.output();
    * console.log(status.code, new TextDecoder().decode(stdout));
    * ```
    */
