@@ -4,7 +4,8 @@
  * @module
  */
 
-import { libc } from "../ffi/mod.ts";
+import { Errno, LE, libc, pidfd_send_signal, STAT, STATFS, structBuffer } from "../ffi/mod.ts";
+import { check, SyscallError } from "./errors.ts";
 
 // Safety net only: closes fds whose owner was garbage-collected without close(). The held value is the raw fd
 // number (holding the object would keep it alive); the owner itself is the unregister token.
@@ -102,6 +103,31 @@ export class OwnedFd implements Disposable {
 /** Closes a raw fd on a failure path; the result of close is irrelevant there. */
 export function closeRaw(fd: number): void {
   libc.close(fd);
+}
+
+const statBuf = structBuffer(STAT.size);
+const statfsBuf = structBuffer(STATFS.size);
+
+/** `fstat(2)`: the inode number of the file an fd refers to. */
+export function inodeOf(fd: number, subject: string | number): bigint {
+  check(libc.fstat(fd, statBuf.bytes), "fstat", subject);
+  return statBuf.view.getBigUint64(STAT.st_ino, LE);
+}
+
+/** `fstatfs(2)`: the magic number (`f_type`) of the filesystem an fd lies on. */
+export function fsTypeOf(fd: number, subject: string | number): number {
+  check(libc.fstatfs(fd, statfsBuf.bytes), "fstatfs", subject);
+  return Number(statfsBuf.view.getBigInt64(STATFS.f_type, LE));
+}
+
+/**
+ * Throws `ESRCH` (as a failure of `syscall`) if the process of `pidfd` has been reaped: whatever was read about
+ * it by pid from `/proc` may then belong to a process that reused the pid. A zombie is not reaped yet.
+ */
+export function confirmNotReaped(pidfd: number, syscall: string, subject: string | number): void {
+  if (pidfd_send_signal(pidfd, 0, 0) === -Errno.ESRCH) {
+    throw new SyscallError(syscall, Errno.ESRCH, String(subject), undefined, "the process has been reaped");
+  }
 }
 
 /** Wraps a raw fd the library just obtained from the kernel. */

@@ -20,11 +20,10 @@ import {
   NS_GET_NSTYPE,
   NS_GET_PARENT,
   NS_GET_USERNS,
-  STAT,
   structBuffer,
 } from "../ffi/mod.ts";
 import { check, SyscallError } from "./errors.ts";
-import { closeRaw, OwnedFd } from "./fd.ts";
+import { closeRaw, inodeOf, OwnedFd } from "./fd.ts";
 import { openPath } from "./procfs.ts";
 
 /** The eight kinds of namespace, named as in `/proc/<pid>/ns/`. */
@@ -67,7 +66,6 @@ const TYPE_OF_BIT = new Map<number, NamespaceType>(
 );
 
 const u64 = structBuffer(8);
-const stat = structBuffer(STAT.size);
 
 /** `NS_GET_ID` missing (before Linux 6.18): ids fall back to the nsfs inode. */
 let hasNsGetId = true;
@@ -169,11 +167,7 @@ export class Namespace extends OwnedFd {
    * @throws {TypeError} If the handle is closed.
    */
   get inode(): number {
-    if (this.#inode === undefined) {
-      check(libc.fstat(this.fd, stat.bytes), "fstat", this.kind);
-      this.#inode = Number(stat.view.getBigUint64(STAT.st_ino, LE));
-    }
-    return this.#inode;
+    return this.#inode ??= Number(inodeOf(this.fd, this.kind));
   }
 
   /**

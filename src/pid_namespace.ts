@@ -14,7 +14,6 @@
 
 import {
   Errno,
-  LE,
   libc,
   NS_GET_PARENT,
   NS_GET_PID_FROM_PIDNS,
@@ -24,15 +23,11 @@ import {
   O_DIRECTORY,
   PID_NS_INIT_INO,
   pidfd_open,
-  pidfd_send_signal,
   PIDFD_THREAD,
   PROC_SUPER_MAGIC,
-  STAT,
-  STATFS,
-  structBuffer,
 } from "../ffi/mod.ts";
 import { assertOptions, assertPid, check, SyscallError, UnsupportedError } from "./errors.ts";
-import { closeRaw } from "./fd.ts";
+import { closeRaw, confirmNotReaped, fsTypeOf, inodeOf } from "./fd.ts";
 import { adoptNamespace, Namespace, registerNamespaceClass } from "./namespace.ts";
 import { Pidfd } from "./pidfd.ts";
 import { intsField, listDir, openPath, readText } from "./procfs.ts";
@@ -70,8 +65,6 @@ export interface ResolvedMethods {
 const METHODS: ReadonlySet<string> = new Set(["auto", "ioctl", "fdinfo", "procfs"]);
 /** The longest chain of nested PID namespaces (`MAX_PID_NS_LEVEL`). */
 const MAX_LEVELS = 32;
-const statBuf = structBuffer(STAT.size);
-const statfsBuf = structBuffer(STATFS.size);
 
 // What this kernel offers, found out once (kernel-api.md §15.7: ENOTTY from a translation ioctl can mean "not
 // found" on kernels without the 2026 stable fix, so support is confirmed on a pid that certainly exists).
@@ -595,8 +588,7 @@ export function nspidOf(pidfd: Pidfd): number[] {
 export function openProcfsRoot(root: string): number {
   const fd = openPath(root, O_DIRECTORY);
   try {
-    check(libc.fstatfs(fd, statfsBuf.bytes), "fstatfs", root);
-    if (Number(statfsBuf.view.getBigInt64(STATFS.f_type, LE)) !== PROC_SUPER_MAGIC) {
+    if (fsTypeOf(fd, root) !== PROC_SUPER_MAGIC) {
       throw new TypeError(`Not a procfs mount: ${root}`);
     }
     return fd;
@@ -904,12 +896,6 @@ function procLevel(): number {
   return procLevelCache = chain.length - 1;
 }
 
-/** The inode of an open nsfs fd. */
-function inodeOf(fd: number): number {
-  check(libc.fstat(fd, statBuf.bytes), "fstat", fd);
-  return Number(statBuf.view.getBigUint64(STAT.st_ino, LE));
-}
-
 /**
  * Walks `NS_GET_PARENT` up from `ns` until the namespace with inode `target` (found) or the top of the
  * caller's view (not found). Every fd it opens is closed.
@@ -919,7 +905,7 @@ function walkUp(ns: PidNamespace, target: number): { steps: number; found: boole
   let owned = -1;
   try {
     for (let steps = 0; steps <= MAX_LEVELS; steps++) {
-      const inode = inodeOf(fd);
+      const inode = Number(inodeOf(fd, fd));
       if (inode === target) return { steps, found: true, topInode: inode };
       const r = libc.ioctl_val(fd, NS_GET_PARENT, 0);
       if (r === -Errno.EPERM) return { steps, found: false, topInode: inode };
@@ -961,7 +947,7 @@ function taskIn(dir: string, up: number, nsInode: number): boolean {
       closeRaw(fd);
       fd = r;
     }
-    return inodeOf(fd) === nsInode;
+    return Number(inodeOf(fd, fd)) === nsInode;
   } finally {
     closeRaw(fd);
   }
@@ -980,13 +966,6 @@ function statusOf(dir: string): string | null {
 /** The `NSpid:` chain of an open pidfd, or `null` when the kernel does not show one (before 5.5). */
 function fdinfoChain(pidfd: number): number[] | null {
   return intsField(readText(`/proc/self/fdinfo/${pidfd}`), "NSpid");
-}
-
-/** Throws `ESRCH` if the pidfd's process has been reaped, after which its pid may name another process. */
-function confirmNotReaped(pidfd: number, syscall: string, pid: number): void {
-  if (pidfd_send_signal(pidfd, 0, 0) === -Errno.ESRCH) {
-    throw new SyscallError(syscall, Errno.ESRCH, String(pid), undefined, "the process has been reaped");
-  }
 }
 
 /** `pidfd_open` of any task: a thread pidfd where the kernel has them (6.9+), so that any tid works. */

@@ -36,12 +36,10 @@ import {
   PIDFD_THREAD,
   POLLFD,
   POLLIN,
-  STAT,
-  STATFS,
   structBuffer,
 } from "../ffi/mod.ts";
 import { assertFd, assertOptions, assertPid, check, SyscallError, UnsupportedError } from "./errors.ts";
-import { closeRaw, OwnedFd, ownFd } from "./fd.ts";
+import { closeRaw, confirmNotReaped, fsTypeOf, inodeOf, OwnedFd, ownFd } from "./fd.ts";
 import { adoptNamespace, type Namespace, type NamespaceKind } from "./namespace.ts";
 import { nspidOf, type PidNamespace } from "./pid_namespace.ts";
 import { openProcDir, type ProcDir } from "./proc_dir.ts";
@@ -152,8 +150,6 @@ const SIGNAL_SCOPES = {
 
 // Struct buffers, allocated once.
 const infoBuf = structBuffer(PIDFD_INFO.size);
-const statBuf = structBuffer(STAT.size);
-const statfsBuf = structBuffer(STATFS.size);
 const pollBuf = structBuffer(POLLFD.size);
 const ONE = 1n;
 
@@ -303,15 +299,13 @@ export class Pidfd extends OwnedFd {
   get id(): bigint {
     if (this.#id !== undefined) return this.#id;
     const fd = this.fd;
-    check(libc.fstatfs(fd, statfsBuf.bytes), "fstatfs", this.#pid);
-    if (Number(statfsBuf.view.getBigInt64(STATFS.f_type, LE)) !== PID_FS_MAGIC) {
+    if (fsTypeOf(fd, this.#pid) !== PID_FS_MAGIC) {
       throw new UnsupportedError(
         "pidfs",
         "Pidfd.id needs pidfs (Linux ≥ 6.9): this kernel's pidfds share one inode",
       );
     }
-    check(libc.fstat(fd, statBuf.bytes), "fstat", this.#pid);
-    return this.#id = statBuf.view.getBigUint64(STAT.st_ino, LE);
+    return this.#id = inodeOf(fd, this.#pid);
   }
 
   /**
@@ -682,12 +676,6 @@ export function procfsPid(pidfd: Pidfd): number {
   return pid;
 }
 
-/** Throws `ESRCH` if the process was reaped: whatever `/proc/<pid>` said may then be another process's. */
-function confirmNotReaped(pidfd: Pidfd, syscall: string): void {
-  const r = pidfd_send_signal(pidfd.fd, 0, 0);
-  if (r === -Errno.ESRCH) throw new SyscallError(syscall, Errno.ESRCH, String(pidfd.pid));
-}
-
 /** {@link Pidfd.info} from procfs, for kernels without `PIDFD_GET_INFO` (before 6.13). */
 export function infoFromProcfs(pidfd: Pidfd, options: PidfdInfoOptions = {}): PidfdInfo {
   const pid = procfsPid(pidfd);
@@ -701,7 +689,7 @@ export function infoFromProcfs(pidfd: Pidfd, options: PidfdInfoOptions = {}): Pi
     }
     throw e;
   }
-  confirmNotReaped(pidfd, "PIDFD_GET_INFO");
+  confirmNotReaped(pidfd.fd, "PIDFD_GET_INFO", pidfd.pid);
   const uids = intsField(status, "Uid") ?? [];
   const gids = intsField(status, "Gid") ?? [];
   const unknown: PidfdInfoField[] = ["cgroupId"];
@@ -740,7 +728,7 @@ export function namespaceFromProcfs(pidfd: Pidfd, kind: NamespaceKind): Namespac
     throw e;
   }
   try {
-    confirmNotReaped(pidfd, NAMESPACE_IOCTLS[kind][1]);
+    confirmNotReaped(pidfd.fd, NAMESPACE_IOCTLS[kind][1], pidfd.pid);
   } catch (e) {
     closeRaw(fd);
     throw e;
