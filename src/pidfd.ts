@@ -153,7 +153,7 @@ const infoBuf = structBuffer(PIDFD_INFO.size);
 const pollBuf = structBuffer(POLLFD.size);
 const ONE = 1n;
 
-// Kernel features found missing at run time (ENOTTY on a pidfd can only mean that), remembered.
+// Kernel features found missing at run time (ENOTTY or EINVAL from an ioctl on a pidfd), remembered.
 let hasInfoIoctl = true;
 let hasNamespaceIoctls = true;
 
@@ -332,9 +332,9 @@ export class Pidfd extends OwnedFd {
    * What the kernel knows about the process: `PIDFD_GET_INFO` (Linux ≥ 6.13; exit status ≥ 6.15, coredump
    * mask ≥ 6.16). Needs no privilege beyond holding the pidfd.
    *
-   * On kernels without the ioctl it reads `/proc/self/fdinfo/<fd>` and `/proc/<pid>/status`, then confirms
-   * through the pidfd that the process was not reaped meanwhile (so a recycled pid cannot answer); `cgroupId`,
-   * `exitStatus` and `coredumpMask` are then listed in `unknown`.
+   * On kernels without the ioctl (it answers `ENOTTY` or `EINVAL`) it reads `/proc/self/fdinfo/<fd>` and
+   * `/proc/<pid>/status`, then confirms through the pidfd that the process was not reaped meanwhile (so a
+   * recycled pid cannot answer); `cgroupId`, `exitStatus` and `coredumpMask` are then listed in `unknown`.
    *
    * @param options `exit` for the exit status (after the process has been reaped), `coredump` for the mask.
    * @returns The process's ids, credentials, cgroup and, when asked and available, exit status.
@@ -356,11 +356,13 @@ export class Pidfd extends OwnedFd {
       bytes.fill(0);
       const request = PIDFD_INFO_PID | PIDFD_INFO_CREDS | PIDFD_INFO_CGROUPID |
         (options.exit ? PIDFD_INFO_EXIT : 0) | (options.coredump ? PIDFD_INFO_COREDUMP : 0);
-      view.setBigUint64(PIDFD_INFO.mask, BigInt(request), LE);
+      view.setUint32(PIDFD_INFO.mask, request, LE); // the high half of the u64 mask stays 0
       const r = libc.ioctl_ptr(fd, PIDFD_GET_INFO, bytes);
       if (r >= 0) return decodeInfo(options);
-      if (r !== -Errno.ENOTTY) throw new SyscallError("PIDFD_GET_INFO", -r, String(this.#pid));
-      hasInfoIoctl = false;
+      if (r !== -Errno.ENOTTY && r !== -Errno.EINVAL) {
+        throw new SyscallError("PIDFD_GET_INFO", -r, String(this.#pid));
+      }
+      hasInfoIoctl = false; // a kernel before 6.13
     }
     return infoFromProcfs(this, options);
   }
@@ -634,7 +636,7 @@ export const EMFILE_HINT = "the soft RLIMIT_NOFILE is reached; raise it with `ul
 
 function decodeInfo(options: PidfdInfoOptions): PidfdInfo {
   const { view } = infoBuf;
-  const mask = Number(view.getBigUint64(PIDFD_INFO.mask, LE));
+  const mask = view.getUint32(PIDFD_INFO.mask, LE); // every bit read here is in the low half
   const u32 = (
     bit: number,
     offset: number,
