@@ -148,6 +148,9 @@ const SIGNAL_SCOPES = {
   "process-group": PIDFD_SIGNAL_PROCESS_GROUP,
 } as const;
 
+// The default options, shared rather than a new object per call.
+const NO_OPTIONS: Readonly<PidfdInfoOptions> = Object.freeze({});
+
 // Struct buffers, allocated once.
 const infoBuf = structBuffer(PIDFD_INFO.size);
 const pollBuf = structBuffer(POLLFD.size);
@@ -348,7 +351,7 @@ export class Pidfd extends OwnedFd {
    * const { ppid, euid } = pidfd.info();
    * ```
    */
-  info(options: PidfdInfoOptions = {}): PidfdInfo {
+  info(options: PidfdInfoOptions = NO_OPTIONS): PidfdInfo {
     assertOptions(options);
     const fd = this.fd;
     if (hasInfoIoctl) {
@@ -388,11 +391,11 @@ export class Pidfd extends OwnedFd {
    * pidfd.sendSignal("SIGTERM");
    * ```
    */
-  sendSignal(signal: Signal, options: SendSignalOptions = {}): void {
+  sendSignal(signal: Signal, options?: SendSignalOptions): void {
     const sig = signalNumber(signal);
     assertOptions(options);
     let flags = 0;
-    if (options.scope !== undefined) {
+    if (options?.scope !== undefined) {
       if (!Object.hasOwn(SIGNAL_SCOPES, options.scope)) {
         throw new TypeError(
           `Unknown signal scope: "${options.scope}" (use thread, process or process-group)`,
