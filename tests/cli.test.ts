@@ -24,6 +24,7 @@ import {
   sleeper,
   started,
   statusInts,
+  tracked,
   zombie,
 } from "./helpers.ts";
 import { Pidfd } from "../mod.ts";
@@ -202,21 +203,13 @@ function pidsInNamespace(inode: number): number[] {
 async function readyShell(script: string): Promise<Sleeper> {
   const child = spawn("sh", ["-c", script], { stdio: ["ignore", "pipe", "ignore"] });
   await once(child, "spawn");
-  let exited = false;
-  const exit = once(child, "exit").then(() => exited = true);
+  const shell = tracked(child);
   let seen = "";
   for await (const chunk of child.stdout!) {
     seen += new TextDecoder().decode(chunk as Uint8Array);
     if (seen.includes("ready\n")) break;
   }
-  return {
-    child,
-    pid: child.pid!,
-    async kill(): Promise<void> {
-      if (!exited) child.kill("SIGKILL");
-      await exit;
-    },
-  };
+  return shell;
 }
 
 /**

@@ -90,23 +90,12 @@ export async function zombie(): Promise<{ pid: number; parent: Sleeper }> {
   await once(child, "spawn");
   const [chunk] = await once(child.stdout!, "data") as [Uint8Array];
   const pid = Number(new TextDecoder().decode(chunk).trim());
-  let exited = false;
-  const exit = once(child, "exit").then(() => exited = true);
+  const parent = tracked(child);
   // Wait until the kernel shows it as a zombie.
   for (let i = 0; i < 200 && !readText(`/proc/${pid}/status`).includes("State:\tZ"); i++) {
     await new Promise((r) => setTimeout(r, 5));
   }
-  return {
-    pid,
-    parent: {
-      child,
-      pid: child.pid!,
-      async kill(): Promise<void> {
-        if (!exited) child.kill("SIGKILL");
-        await exit;
-      },
-    },
-  };
+  return { pid, parent };
 }
 
 /** The `ino:` of an fd as `/proc/<pid>/fdinfo/<fd>` reports it: the inode of the open file. */
@@ -130,6 +119,11 @@ export async function firstChild(pid: number): Promise<number> {
 export async function started(command: string, args: string[]): Promise<Sleeper> {
   const child = spawn(command, args, { stdio: "ignore" });
   await once(child, "spawn");
+  return tracked(child);
+}
+
+/** A started child as a {@link Sleeper}: `kill()` SIGKILLs it unless it already exited, then awaits its exit. */
+export function tracked(child: ChildProcess): Sleeper {
   let exited = false;
   const exit = once(child, "exit").then(() => exited = true);
   return {
