@@ -64,5 +64,33 @@ export const pidfd_send_signal: (pidfd: number, sig: number, flags: number) => n
 export const pidfd_getfd: (pidfd: number, targetfd: number, flags: number) => number = libc.pidfd_getfd ??
   ((pidfd, targetfd, flags) => libc.syscall4(SYS.pidfd_getfd, pidfd, targetfd, flags, 0));
 
+const environName = new TextEncoder().encode("environ\0");
+let environLocation = 0;
+
+/**
+ * The environment as the running runtime sees it now, as `node:child_process` passes it to a child by default:
+ * Bun's `process.env` (Bun keeps its changes there, never in libc's `environ`), or under Deno libc's
+ * `environ` itself, which is where `Deno.env` reads and writes (read here so that no `--allow-env` is needed).
+ * `null` under Deno when libc has no `dlsym` to find `environ` (glibc < 2.34).
+ */
+export function runtimeEnv(): [name: string, value: string][] | null {
+  if (isBun) {
+    const env = (globalThis as unknown as { process: { env: Record<string, unknown> } }).process.env;
+    return Object.entries(env).filter((e): e is [string, string] => typeof e[1] === "string");
+  }
+  if (environLocation === 0 && libc.dlsym !== null) environLocation = Number(libc.dlsym(0n, environName));
+  if (environLocation === 0) return null;
+  const entries: [string, string][] = [];
+  const table = memory.readPointer(environLocation, 0);
+  for (let i = 0; table !== 0; i++) {
+    const entry = memory.readPointer(table, i);
+    if (entry === 0) break;
+    const text = memory.readCString(entry);
+    const eq = text.indexOf("=");
+    if (eq > 0) entries.push([text.slice(0, eq), text.slice(eq + 1)]);
+  }
+  return entries;
+}
+
 export * from "./constants.ts";
 export * from "./structs.ts";

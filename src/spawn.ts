@@ -5,14 +5,16 @@
  */
 
 import {
-  cPath,
+  AT_FDCWD,
   Errno,
   F_GETFL,
   F_SETFL,
   libc,
   memory,
   O_CLOEXEC,
+  O_DIRECTORY,
   O_NONBLOCK,
+  O_RDONLY,
   O_RDWR,
   P_PID,
   P_PIDFD,
@@ -20,6 +22,7 @@ import {
   pidfd_send_signal,
   POSIX_SPAWN_SETSIGDEF,
   POSIX_SPAWN_SETSIGMASK,
+  runtimeEnv,
   SIGINFO,
   SIZEOF_POSIX_SPAWN_FILE_ACTIONS,
   SIZEOF_POSIX_SPAWNATTR,
@@ -27,7 +30,7 @@ import {
   WEXITED,
 } from "../ffi/mod.ts";
 import { assertOptions, SyscallError, UnsupportedError } from "./errors.ts";
-import { closeRaw } from "./fd.ts";
+import { closeRaw, type OwnedFd, ownFd } from "./fd.ts";
 import { adoptPidfd, EMFILE_HINT, type Pidfd } from "./pidfd.ts";
 import { type Signal, signalNumber } from "./signals.ts";
 import { type PipeStream, readableFromFd, writableToFd } from "./stream.ts";
@@ -73,32 +76,39 @@ export interface SubprocessOutput {
 
 const encoder = new TextEncoder();
 const STDIO_NAMES = ["stdin", "stdout", "stderr"] as const;
-const fileActions = new Uint8Array(SIZEOF_POSIX_SPAWN_FILE_ACTIONS);
-const spawnAttr = new Uint8Array(SIZEOF_POSIX_SPAWNATTR);
 const emptySigset = new Uint8Array(SIZEOF_SIGSET);
 // Signals 1..64: reset every disposition in the child. Deno and Bun ignore SIGPIPE (and Bun SIGXFSZ), and an
 // ignored disposition would otherwise survive exec.
 const allSignals = new Uint8Array(SIZEOF_SIGSET).fill(0xff, 0, 8);
 const devNull = encoder.encode("/dev/null\0");
-const pipeFds = new Int32Array(2);
-const outInt = new Int32Array(1);
-const siginfo = new Uint8Array(SIGINFO.size);
-const environName = encoder.encode("environ\0");
+/** Wait failures that end when fds or memory are free again: `status` retries them. */
+const TRANSIENT = new Set(["EMFILE", "ENFILE", "ENOMEM", "ENOSPC"]);
+/** The longest pause between two retries of a transient wait failure, in milliseconds. */
+const MAX_RETRY_DELAY = 1000;
 
-// Set by the class's static block: spawn() constructs, users may not.
+// Set by the class's static block: spawn() constructs and listens, users may not.
 let construct: (
   pidfd: Pidfd,
-  pipes: readonly [number | null, number | null, number | null],
+  pipes: readonly (OwnedFd | null)[],
   killSignal: number,
-  signal: AbortSignal | undefined,
 ) => Subprocess;
+let listen: (child: Subprocess, signal: AbortSignal) => void;
 
 /**
  * A child started by {@link spawn}. This module owns its reaping: `status` comes from the child itself
  * (`waitid(P_PIDFD, WEXITED)`), and nothing else in the program may reap it.
  *
- * `await using` kills the child if it still runs, reaps it and closes every fd. Closing `pidfd` yourself before
- * the child has exited leaves it unreaped (a zombie until this program ends) and rejects `status`.
+ * Once `status` has resolved the child is reaped and `pidfd` is closed (it has nothing left to tell, and a loop
+ * of `await spawn(...).output()` must not pile up fds): `pid` and `status` stay readable, `kill()` does
+ * nothing, and every member of `pidfd` throws `TypeError` like any closed {@link Pidfd}. Each pipe end closes
+ * at its EOF, error, cancel or close, and at the latest when its dropped stream is garbage-collected; so a
+ * finished child whose pipes are drained or closed holds no fd.
+ *
+ * `await using` kills the child if it still runs, reaps it and closes every fd; reads and writes on its
+ * streams then reject with a `TypeError`. Closing `pidfd` yourself before the child has exited leaves it
+ * unreaped (a zombie until this program ends) and rejects `status`. A wait that fails for want of fds or
+ * memory (`EMFILE`, `ENFILE`, `ENOMEM`, `ENOSPC`) is retried, up to once a second, so `status` still resolves
+ * with the real exit status once they are free.
  *
  * @example Stop a server after five seconds
  * ```ts ignore
@@ -111,9 +121,9 @@ let construct: (
 export class Subprocess implements AsyncDisposable {
   /** The child's pid in the caller's PID namespace (reserved for it until it is reaped). */
   readonly pid: number;
-  /** The child's pidfd, born before anyone could reap the child. */
+  /** The child's pidfd, born before anyone could reap the child; closed once `status` has resolved. */
   readonly pidfd: Pidfd;
-  /** How the child ended, once it has; it is reaped by then. */
+  /** How the child ended, once it has; it is reaped (and `pidfd` closed) by then. */
   readonly status: Promise<ExitStatus>;
   /** A stream to the child's stdin when it is `"pipe"`, else `null`. */
   readonly stdin: WritableStream<Uint8Array> | null;
@@ -122,15 +132,9 @@ export class Subprocess implements AsyncDisposable {
   /** A stream of the child's stderr when it is `"pipe"`, else `null`. */
   readonly stderr: ReadableStream<Uint8Array> | null;
   #killSignal: number;
-  #unlisten: () => void;
   #closePipes: (() => void)[] = [];
 
-  private constructor(
-    pidfd: Pidfd,
-    pipes: readonly [number | null, number | null, number | null],
-    killSignal: number,
-    signal: AbortSignal | undefined,
-  ) {
+  private constructor(pidfd: Pidfd, pipes: readonly (OwnedFd | null)[], killSignal: number) {
     this.pid = pidfd.pid;
     this.pidfd = pidfd;
     this.#killSignal = killSignal;
@@ -138,14 +142,40 @@ export class Subprocess implements AsyncDisposable {
       this.#closePipes.push(pipe.close);
       return pipe.stream;
     };
-    this.stdin = pipes[0] === null ? null : own(writableToFd(pipes[0]));
-    this.stdout = pipes[1] === null ? null : own(readableFromFd(pipes[1]));
-    this.stderr = pipes[2] === null ? null : own(readableFromFd(pipes[2]));
-    this.status = pidfd.exited;
+    this.stdin = pipes[0] ? own(writableToFd(pipes[0])) : null;
+    this.stdout = pipes[1] ? own(readableFromFd(pipes[1])) : null;
+    this.stderr = pipes[2] ? own(readableFromFd(pipes[2])) : null;
+    this.status = this.#exit();
+    this.status.catch(() => {}); // closing the pidfd is deliberate: never reported as unhandled
+  }
+
+  /** Waits for the exit, retrying transient failures, then closes the pidfd: the child is reaped. */
+  async #exit(): Promise<ExitStatus> {
+    for (let delay = 1;; delay = Math.min(delay * 2, MAX_RETRY_DELAY)) {
+      try {
+        const status = await this.pidfd.wait();
+        this.pidfd.close();
+        return status;
+      } catch (e) {
+        if (this.pidfd.closed || !(e instanceof SyscallError && TRANSIENT.has(e.code))) throw e;
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+
+  /** Kills the child with `killSignal` when `signal` aborts. Runs the caller's listener code: call it last. */
+  #listen(signal: AbortSignal): void {
     const onAbort = (): void => this.#killQuietly();
-    signal?.addEventListener("abort", onAbort, { once: true });
-    this.#unlisten = () => signal?.removeEventListener("abort", onAbort);
-    this.status.then(this.#unlisten, this.#unlisten);
+    signal.addEventListener("abort", onAbort, { once: true });
+    const unlisten = (): void => {
+      try {
+        signal.removeEventListener("abort", onAbort);
+      } catch {
+        // A patched removeEventListener: the listener stays, and kill() after the exit does nothing.
+      }
+    };
+    this.status.then(unlisten, unlisten);
+    if (signal.aborted) onAbort(); // aborted by the caller's addEventListener itself
   }
 
   /**
@@ -179,6 +209,7 @@ export class Subprocess implements AsyncDisposable {
    * pipe, so children that read to EOF finish.
    *
    * @returns The exit status and the collected bytes.
+   * @throws {TypeError} (as a rejection) When the pipes were closed meanwhile (the child was disposed).
    *
    * @example
    * ```ts ignore
@@ -200,6 +231,7 @@ export class Subprocess implements AsyncDisposable {
 
   static {
     construct = (...args) => new Subprocess(...args);
+    listen = (child, signal) => child.#listen(signal);
   }
 
   /** Kills the child if it still runs (SIGKILL), reaps it and closes every fd. */
@@ -229,19 +261,51 @@ async function collect(stream: ReadableStream<Uint8Array> | null): Promise<Uint8
 }
 
 function assertCString(value: unknown, what: string): asserts value is string {
-  if (typeof value !== "string") throw new TypeError(`Expected ${what} to be a string, got ${typeof value}`);
+  if (typeof value !== "string") throw new TypeError(`Expected ${what} to be a string, got ${typeOf(value)}`);
   if (value.includes("\0")) throw new TypeError(`${what} must not contain a NUL character`);
 }
 
-function assertStdio(value: unknown, what: string): asserts value is Stdio | undefined {
-  if (value === undefined || value === "inherit" || value === "null" || value === "pipe") return;
+function typeOf(value: unknown): string {
+  return value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
+}
+
+/** A validated stdio choice; fd numbers normalised (`-0` is 0). */
+function stdioOf(value: unknown, what: string): Stdio {
+  if (value === undefined || value === "inherit") return "inherit";
+  if (value === "null" || value === "pipe") return value;
   if (typeof value === "number") {
-    if (Number.isInteger(value) && value >= 0 && value <= 0x7fffffff) return;
+    if (Number.isInteger(value) && value >= 0 && value <= 0x7fffffff) return value | 0;
     throw new RangeError(`Expected ${what} to be a non-negative fd, got ${value}`);
   }
   throw new TypeError(
-    `Expected ${what} to be "inherit", "null", "pipe" or an fd number, got ${String(value)}`,
+    `Expected ${what} to be "inherit", "null", "pipe" or an fd number, got ${typeOf(value)}`,
   );
+}
+
+function booleanOf(value: unknown, what: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") {
+    throw new TypeError(`Expected ${what} to be a boolean, got ${typeOf(value)}`);
+  }
+  return value;
+}
+
+/** `env`: a plain object (`{}` or `Object.create(null)`) of string values; its own enumerable keys only. */
+function envOf(value: unknown): [string, string][] {
+  if (value === undefined) return [];
+  const proto = value !== null && typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    throw new TypeError(`Expected options.env to be a plain object, got ${typeOf(value)}`);
+  }
+  const record = value as Record<string, unknown>;
+  return Object.keys(record).map((k) => {
+    if (k === "" || k.includes("=") || k.includes("\0")) {
+      throw new TypeError(`Invalid env key: ${JSON.stringify(k)}`);
+    }
+    const v = record[k];
+    assertCString(v, `options.env.${k}`);
+    return [k, v];
+  });
 }
 
 /** A C `char *const[]`: NUL-terminated strings in one buffer and a NULL-terminated table of their addresses. */
@@ -251,11 +315,10 @@ class CStringArray {
   readonly #block: Uint8Array;
   readonly #table: BigUint64Array;
 
-  /** Packs `strings`, then appends `borrowed`: addresses of strings that someone else (libc) keeps alive. */
-  constructor(strings: readonly string[], borrowed: readonly number[] = []) {
+  constructor(strings: readonly string[]) {
     const encoded = strings.map((s) => encoder.encode(`${s}\0`));
     this.#block = new Uint8Array(encoded.reduce((n, e) => n + e.length, 0) || 1);
-    this.#table = new BigUint64Array(strings.length + borrowed.length + 1);
+    this.#table = new BigUint64Array(strings.length + 1);
     const base = memory.addressOf(this.#block);
     let offset = 0;
     encoded.forEach((e, i) => {
@@ -263,41 +326,83 @@ class CStringArray {
       this.#table[i] = BigInt(base + offset);
       offset += e.length;
     });
-    borrowed.forEach((p, i) => this.#table[strings.length + i] = BigInt(p));
     this.address = BigInt(memory.addressOf(this.#table));
   }
 }
 
-let environLocation = 0;
+/** Everything {@link spawn} needs, read from the caller's arguments exactly once and validated. */
+interface SpawnPlan {
+  readonly command: string;
+  readonly file: Uint8Array;
+  readonly argv: CStringArray;
+  readonly envp: CStringArray;
+  readonly cwd: string | undefined;
+  readonly stdio: readonly Stdio[];
+  readonly signal: AbortSignal | undefined;
+  readonly killSignal: number;
+}
 
-/** The current value of libc's `environ` (a `char **`): what the process's own execve would pass. */
-function environ(): number {
-  if (environLocation === 0 && libc.dlsym !== null) environLocation = Number(libc.dlsym(0n, environName));
-  if (environLocation === 0) {
+/**
+ * Reads `command`, `args` and `options` into a {@link SpawnPlan}: each option (getter, Proxy trap) is read once,
+ * here, before any buffer is filled or fd opened; afterwards no caller code runs until the child exists.
+ */
+function plan(command: unknown, args: unknown, options: unknown): SpawnPlan {
+  assertCString(command, "command");
+  if (command === "") throw new TypeError("Expected command to be a non-empty string");
+  if (!Array.isArray(args)) {
+    throw new TypeError(`Expected args to be an array of strings, got ${typeOf(args)}`);
+  }
+  const argList: string[] = [];
+  for (let i = 0, n = args.length; i < n; i++) {
+    const a: unknown = args[i];
+    assertCString(a, `args[${i}]`);
+    argList.push(a);
+  }
+  assertOptions(options);
+  const o = (options ?? {}) as Record<keyof SpawnOptions, unknown>;
+  const env = envOf(o.env);
+  const clearEnv = booleanOf(o.clearEnv, "options.clearEnv");
+  const cwd = o.cwd;
+  if (cwd !== undefined) assertCString(cwd, "options.cwd");
+  const stdio = [
+    stdioOf(o.stdin, "options.stdin"),
+    stdioOf(o.stdout, "options.stdout"),
+    stdioOf(o.stderr, "options.stderr"),
+  ];
+  const argv0 = o.argv0;
+  if (argv0 !== undefined) assertCString(argv0, "options.argv0");
+  const signal = o.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`Expected options.signal to be an AbortSignal, got ${typeOf(signal)}`);
+  }
+  const killSignal = o.killSignal;
+  const killNumber = signalNumber(killSignal === undefined ? "SIGTERM" : killSignal) | 0;
+  if (signal?.aborted) throw signal.reason;
+  if (cwd !== undefined && libc.posix_spawn_file_actions_addchdir_np === null) {
+    throw new UnsupportedError(
+      "spawnCwd",
+      "spawn({ cwd }) needs posix_spawn_file_actions_addchdir_np (glibc ≥ 2.29)",
+    );
+  }
+  const inherited = clearEnv ? [] : runtimeEnv();
+  if (inherited === null) {
     throw new UnsupportedError(
       "environ",
       "spawn() reads libc's environ through dlsym, in libc since glibc 2.34",
     );
   }
-  return memory.readPointer(environLocation, 0);
-}
-
-/** The child's environment: `null` to pass libc's `environ` unchanged, else a table of our own. */
-function buildEnv(options: SpawnOptions): CStringArray | null {
-  const own = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
-  if (options.clearEnv) return new CStringArray(own);
-  if (own.length === 0) return null;
-  // Keep the inherited entries whose key is not overridden; their strings stay libc's.
-  const overridden = new Set(Object.keys(options.env!));
-  const kept: number[] = [];
-  const table = environ();
-  for (let i = 0; table !== 0; i++) {
-    const entry = memory.readPointer(table, i);
-    if (entry === 0) break;
-    const text = memory.readCString(entry);
-    if (!overridden.has(text.slice(0, text.indexOf("=")))) kept.push(entry);
-  }
-  return new CStringArray(own, kept);
+  const vars = new Map(inherited);
+  for (const [k, v] of env) vars.set(k, v);
+  return {
+    command,
+    file: encoder.encode(`${command}\0`),
+    argv: new CStringArray([argv0 ?? command, ...argList]),
+    envp: new CStringArray(Array.from(vars, ([k, v]) => `${k}=${v}`)),
+    cwd,
+    stdio,
+    signal,
+    killSignal: killNumber,
+  };
 }
 
 function spawnCheck(r: number, call: string, subject: string): void {
@@ -313,9 +418,16 @@ function spawnCheck(r: number, call: string, subject: string): void {
  * program reaps this module's children (Deno and Bun reap only the children they started, by pidfd or pid),
  * so the pid cannot be reused in between. The command is searched in `PATH` like a shell does.
  *
- * The child gets default signal dispositions and an empty signal mask (Deno and Bun ignore `SIGPIPE`, which
- * would otherwise be inherited). Every fd the parent opens for it is close-on-exec, so nothing leaks into
- * other children; pipe ends in the parent are non-blocking and served by the module's one epoll waiter.
+ * The child gets the runtime's environment as it is at the call (`process.env` under Bun, `Deno.env` under
+ * Deno: what `node:child_process` passes), with `env` on top; default signal dispositions and an empty signal
+ * mask (Deno and Bun ignore `SIGPIPE`, which would otherwise be inherited). Every fd the parent opens for it is
+ * close-on-exec, so nothing leaks into other children; pipe ends in the parent are non-blocking and served by
+ * the module's one epoll waiter.
+ *
+ * Re-entrancy: `args` and `options` are read exactly once (getters, Proxies), before anything is allocated or
+ * opened, and the `posix_spawn` buffers are the call's own. The caller's code that runs later, the abort
+ * signal's `addEventListener`, runs once the child exists; if it throws, the child is killed and reaped and
+ * the error is rethrown. A nested `spawn()` from any of these places is an independent call.
  *
  * Requires Linux ≥ 5.3 (5.4 for the exit status through `waitid(P_PIDFD)`), glibc ≥ 2.29 for `cwd`. Deno:
  * `--allow-ffi` only.
@@ -324,9 +436,12 @@ function spawnCheck(r: number, call: string, subject: string): void {
  * @param args Its arguments (without `argv[0]`).
  * @param options Environment, working directory, stdio, `argv0`, abort signal and kill signal.
  * @returns The running child.
- * @throws {TypeError} For arguments that are not strings, contain NUL, or bad options.
- * @throws {SyscallError} `ENOENT` when the command is not found, `EACCES` when it is not executable,
- * `EMFILE` at the fd limit; every fd opened on the way is closed again.
+ * @throws {TypeError} For arguments that are not strings, contain NUL, or bad options (`env` not a plain
+ * object, `clearEnv` not a boolean).
+ * @throws {RangeError} For a negative or fractional stdio fd, or a signal number out of range.
+ * @throws {SyscallError} `ENOENT` when the command is not found, `EACCES` when it is not executable, `chdir`
+ * errors naming `cwd` when that is what is wrong, `EBADF` naming a stdio fd that is not open, `EMFILE` at the
+ * fd limit; every fd opened on the way is closed again.
  *
  * @example Run a command and read its output
  * ```ts ignore
@@ -337,66 +452,66 @@ function spawnCheck(r: number, call: string, subject: string): void {
  * ```
  */
 export function spawn(command: string, args: readonly string[] = [], options: SpawnOptions = {}): Subprocess {
-  assertCString(command, "command");
-  if (command === "") throw new TypeError("Expected command to be a non-empty string");
-  if (!Array.isArray(args)) throw new TypeError(`Expected args to be an array of strings`);
-  args.forEach((a, i) => assertCString(a, `args[${i}]`));
-  assertOptions(options);
-  if (options.env !== undefined) {
-    assertOptions(options.env, "options.env");
-    for (const [k, v] of Object.entries(options.env)) {
-      assertCString(k, "an env key");
-      if (k === "" || k.includes("=")) throw new TypeError(`Invalid env key: ${JSON.stringify(k)}`);
-      assertCString(v, `env.${k}`);
+  const p = plan(command, args, options);
+  const child = launch(p);
+  if (p.signal !== undefined) {
+    try {
+      listen(child, p.signal); // the caller's addEventListener: the buffers are gone, the child is watched
+    } catch (e) {
+      child[Symbol.asyncDispose]().catch(() => {}); // kills and reaps it, closes what it owns
+      throw e;
     }
   }
-  if (options.cwd !== undefined) assertCString(options.cwd, "options.cwd");
-  if (options.argv0 !== undefined) assertCString(options.argv0, "options.argv0");
-  const stdio = [options.stdin, options.stdout, options.stderr] as const;
-  stdio.forEach((s, i) => assertStdio(s, `options.${STDIO_NAMES[i]}`));
-  const killSignal = signalNumber(options.killSignal ?? "SIGTERM");
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw new TypeError("Expected options.signal to be an AbortSignal");
-  }
-  options.signal?.throwIfAborted();
-  if (options.cwd !== undefined && libc.posix_spawn_file_actions_addchdir_np === null) {
-    throw new UnsupportedError(
-      "spawnCwd",
-      "spawn({ cwd }) needs posix_spawn_file_actions_addchdir_np (glibc ≥ 2.29)",
-    );
-  }
+  return child;
+}
 
-  const file = encoder.encode(`${command}\0`);
-  const argv = new CStringArray([options.argv0 ?? command, ...args]);
-  const envp = buildEnv(options);
-
-  const parentEnds: (number | null)[] = [null, null, null];
-  const childEnds: number[] = [];
+/** Fills this call's own spawn buffers, makes the pipes and starts the child. */
+function launch(p: SpawnPlan): Subprocess {
+  // From here to the child's creation no caller code runs, and every buffer is this call's own.
+  for (let target = 0; target < 3; target++) {
+    const how = p.stdio[target];
+    // Checked before any pipe is made, so a closed number cannot name one of the new pipe ends meanwhile.
+    if (typeof how === "number" && libc.fcntl(how, F_GETFL, 0) < 0) {
+      throw new SyscallError(
+        "fcntl",
+        Errno.EBADF,
+        String(how),
+        undefined,
+        `options.${STDIO_NAMES[target]} is not an open fd`,
+      );
+    }
+  }
+  const fileActions = new Uint8Array(SIZEOF_POSIX_SPAWN_FILE_ACTIONS);
+  const spawnAttr = new Uint8Array(SIZEOF_POSIX_SPAWNATTR);
+  const parentEnds: (OwnedFd | null)[] = [null, null, null];
+  const childEnds: OwnedFd[] = [];
   let actionsReady = false;
   let attrReady = false;
+  let child: Subprocess | undefined;
   try {
-    spawnCheck(libc.posix_spawn_file_actions_init(fileActions), "posix_spawn_file_actions_init", command);
+    spawnCheck(libc.posix_spawn_file_actions_init(fileActions), "posix_spawn_file_actions_init", p.command);
     actionsReady = true;
-    spawnCheck(libc.posix_spawnattr_init(spawnAttr), "posix_spawnattr_init", command);
+    spawnCheck(libc.posix_spawnattr_init(spawnAttr), "posix_spawnattr_init", p.command);
     attrReady = true;
     spawnCheck(
       libc.posix_spawnattr_setsigmask(spawnAttr, emptySigset),
       "posix_spawnattr_setsigmask",
-      command,
+      p.command,
     );
     spawnCheck(
       libc.posix_spawnattr_setsigdefault(spawnAttr, allSignals),
       "posix_spawnattr_setsigdefault",
-      command,
+      p.command,
     );
     spawnCheck(
       libc.posix_spawnattr_setflags(spawnAttr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF),
       "posix_spawnattr_setflags",
-      command,
+      p.command,
     );
 
+    const pipeFds = new Int32Array(2);
     for (let target = 0; target < 3; target++) {
-      const how = stdio[target] ?? "inherit";
+      const how = p.stdio[target]!;
       if (how === "inherit") continue;
       if (how === "null") {
         spawnCheck(
@@ -407,12 +522,12 @@ export function spawn(command: string, args: readonly string[] = [], options: Sp
       } else if (how === "pipe") {
         const r = libc.pipe2(pipeFds, O_CLOEXEC);
         if (r < 0) {
-          throw new SyscallError("pipe2", -r, command, undefined, r === -Errno.EMFILE ? EMFILE_HINT : "");
+          throw new SyscallError("pipe2", -r, p.command, undefined, r === -Errno.EMFILE ? EMFILE_HINT : "");
         }
         // stdin: the child reads [0], the parent writes [1]; stdout/stderr the other way round.
         const [childEnd, parentEnd] = target === 0 ? [pipeFds[0]!, pipeFds[1]!] : [pipeFds[1]!, pipeFds[0]!];
-        childEnds.push(childEnd);
-        parentEnds[target] = parentEnd;
+        childEnds.push(ownFd(childEnd));
+        parentEnds[target] = ownFd(parentEnd);
         const flags = libc.fcntl(parentEnd, F_GETFL, 0);
         if (flags < 0 || libc.fcntl(parentEnd, F_SETFL, flags | O_NONBLOCK) < 0) {
           throw new SyscallError("fcntl", flags < 0 ? -flags : Errno.EBADF, String(parentEnd));
@@ -426,64 +541,57 @@ export function spawn(command: string, args: readonly string[] = [], options: Sp
         spawnCheck(
           libc.posix_spawn_file_actions_adddup2(fileActions, how, target),
           "posix_spawn_file_actions_adddup2",
-          String(how),
+          `options.${STDIO_NAMES[target]} = ${how}`,
         );
       }
     }
-    if (options.cwd !== undefined) {
-      const cwd = cPath(options.cwd);
-      if (cwd === null) throw new TypeError(`Invalid cwd: ${JSON.stringify(options.cwd)}`);
+    const cwd = p.cwd === undefined ? null : encoder.encode(`${p.cwd}\0`);
+    if (cwd !== null) {
       spawnCheck(
         libc.posix_spawn_file_actions_addchdir_np!(fileActions, cwd),
         "posix_spawn_file_actions_addchdir_np",
-        options.cwd,
+        p.cwd!,
       );
     }
 
-    // Both tables stay referenced (argv, envp) until the call returns.
-    const pidfd = startChild(command, file, argv.address, envp?.address ?? BigInt(environ()));
-    for (const fd of childEnds.splice(0)) closeRaw(fd);
-    const subprocess = construct(
-      pidfd,
-      parentEnds as [number | null, number | null, number | null],
-      killSignal,
-      options.signal,
-    );
-    parentEnds.fill(null); // owned by the streams now
-    return subprocess;
+    const pidfd = startChild(p, fileActions, spawnAttr, cwd);
+    for (const end of childEnds) end.close();
+    child = construct(pidfd, parentEnds, p.killSignal); // the streams own the parent ends now
   } finally {
     if (actionsReady) libc.posix_spawn_file_actions_destroy(fileActions);
     if (attrReady) libc.posix_spawnattr_destroy(spawnAttr);
-    for (const fd of childEnds) closeRaw(fd);
-    for (const fd of parentEnds) if (fd !== null) closeRaw(fd);
+    for (const end of childEnds) end.close();
+    // After a failure the parent ends are still ours: close them.
+    if (child === undefined) { for (const end of parentEnds) end?.close(); }
   }
+  return child!;
 }
 
 /** Creates the child and returns its pidfd (marked as this module's child, so it is reaped by waitid). */
-function startChild(command: string, file: Uint8Array, argv: bigint, envp: bigint): Pidfd {
+function startChild(
+  p: SpawnPlan,
+  fileActions: Uint8Array,
+  spawnAttr: Uint8Array,
+  cwd: Uint8Array | null,
+): Pidfd {
+  const out = new Int32Array(1);
+  const siginfo = new Uint8Array(SIGINFO.size);
+  const call = libc.pidfd_spawnp ?? libc.posix_spawnp;
+  const r = call(out, p.file, fileActions, spawnAttr, p.argv.address, p.envp.address);
+  if (r !== 0) throw spawnError(libc.pidfd_spawnp ? "pidfd_spawnp" : "posix_spawnp", r < 0 ? -r : r, p, cwd);
   if (libc.pidfd_spawnp !== null) {
-    spawnCheck(
-      libc.pidfd_spawnp(outInt, file, fileActions, spawnAttr, argv, envp),
-      "pidfd_spawnp",
-      command,
-    );
-    const fd = outInt[0]!;
+    const fd = out[0]!;
     const pid = libc.pidfd_getpid!(fd);
     if (pid < 0) {
       // Do not leave an unwatched child behind: kill and reap it through the pidfd.
       pidfd_send_signal(fd, 9, 0);
       libc.waitid(P_PIDFD, fd, siginfo, WEXITED);
       closeRaw(fd);
-      throw new SyscallError("pidfd_getpid", -pid, command);
+      throw new SyscallError("pidfd_getpid", -pid, p.command);
     }
     return adoptPidfd(fd, pid, true);
   }
-  spawnCheck(
-    libc.posix_spawnp(outInt, file, fileActions, spawnAttr, argv, envp),
-    "posix_spawnp",
-    command,
-  );
-  const pid = outInt[0]!;
+  const pid = out[0]!;
   const fd = pidfd_open(pid, 0);
   if (fd < 0) {
     // No pidfd (EMFILE, ENOMEM): do not leave an unwatched child behind. It is ours and unreaped, so its pid
@@ -499,4 +607,26 @@ function startChild(command: string, file: Uint8Array, argv: bigint, envp: bigin
     );
   }
   return adoptPidfd(fd, pid, true);
+}
+
+/**
+ * The error of a failed spawn call. The child reports a failed `chdir` and a failed `exec` alike; when the
+ * working directory cannot be opened as a directory, it is what is wrong, not the command.
+ */
+function spawnError(call: string, errno: number, p: SpawnPlan, cwd: Uint8Array | null): SyscallError {
+  const error = new SyscallError(
+    call,
+    errno,
+    p.command,
+    undefined,
+    errno === Errno.EMFILE ? EMFILE_HINT : "",
+  );
+  if (cwd === null) return error;
+  const fd = libc.openat(AT_FDCWD, cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (fd >= 0) {
+    closeRaw(fd);
+    return error;
+  }
+  if (-fd === Errno.EACCES && errno !== Errno.EACCES) return error; // unreadable, perhaps still searchable
+  return new SyscallError("chdir", -fd, p.cwd, { cause: error }, `options.cwd of spawn(${p.command})`);
 }

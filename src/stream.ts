@@ -2,31 +2,43 @@
  * Web streams over non-blocking pipe fds, served by the module's one epoll waiter (`src/waiter.ts`): a read or
  * write that would block waits for readiness there instead of occupying a thread.
  *
+ * Each pipe end is an {@link OwnedFd} held by exactly one stream: the number is read through the owner at every
+ * call, so once the end is closed (EOF, an error, `cancel`, `close`, `abort`, the owner's `close()` or garbage
+ * collection of a dropped stream) nothing reaches the kernel with it again.
+ *
  * @module
  */
 
 import { EPOLLIN, EPOLLOUT, Errno, libc } from "../ffi/mod.ts";
 import { SyscallError } from "./errors.ts";
-import { closeRaw } from "./fd.ts";
+import type { OwnedFd } from "./fd.ts";
 import { type ReadyTarget, unwatch, watch } from "./waiter.ts";
 
 const CHUNK = 65536;
 const CHUNK_SIZE = BigInt(CHUNK);
 const scratch = new Uint8Array(CHUNK);
 
-/** An owned non-blocking fd with at most one pending readiness wait. */
+function closedError(): TypeError {
+  return new TypeError("The pipe is closed");
+}
+
+/** A non-blocking pipe end, owned through an {@link OwnedFd}, with at most one pending readiness wait. */
 class PipeEnd implements ReadyTarget {
-  readonly fd: number;
-  #closed = false;
+  readonly #owner: OwnedFd;
   #token = 0;
   #pending: { resolve(): void; reject(e: unknown): void } | null = null;
 
-  constructor(fd: number) {
-    this.fd = fd;
+  constructor(owner: OwnedFd) {
+    this.#owner = owner;
+  }
+
+  /** The fd number; a `TypeError` once closed. */
+  get fd(): number {
+    return this.#owner.fd;
   }
 
   get closed(): boolean {
-    return this.#closed;
+    return this.#owner.closed;
   }
 
   /** The fd is readable (`EPOLLIN`), writable (`EPOLLOUT`) or hung up: the pending wait resolves. */
@@ -40,7 +52,6 @@ class PipeEnd implements ReadyTarget {
 
   /** Waits until the fd can make progress. `out`: writable rather than readable. */
   wait(out: boolean): Promise<void> {
-    if (this.#closed) return Promise.reject(new TypeError("The pipe is closed"));
     return new Promise((resolve, reject) => {
       this.#pending = { resolve, reject };
       try {
@@ -62,63 +73,80 @@ class PipeEnd implements ReadyTarget {
   }
 
   /** Stops any wait (it rejects with `reason`) and closes the fd; idempotent. */
-  close(reason: unknown = new TypeError("The pipe is closed")): void {
-    if (this.#closed) return;
+  close(reason: unknown = closedError()): void {
+    if (this.closed) return;
     this.#settle(reason);
-    this.#closed = true;
-    closeRaw(this.fd);
+    this.#owner.close();
   }
 }
 
-/** A stream over a pipe fd it owns, and a way to close that fd whatever state the stream is in. */
+/** A stream over a pipe end it owns, and a way to close that end whatever state the stream is in. */
 export interface PipeStream<S> {
   readonly stream: S;
-  /** Closes the fd (idempotent); a pending read or write fails. */
+  /** Closes the fd (idempotent) and errors the stream: pending and later reads or writes reject. */
   close(): void;
 }
 
-/** A byte stream reading a non-blocking fd to EOF; the stream owns and closes the fd. */
-export function readableFromFd(fd: number): PipeStream<ReadableStream<Uint8Array>> {
-  const end = new PipeEnd(fd);
+/** A byte stream reading a non-blocking pipe end to EOF; the stream owns and closes it. */
+export function readableFromFd(owner: OwnedFd): PipeStream<ReadableStream<Uint8Array>> {
+  const end = new PipeEnd(owner);
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
   const stream = new ReadableStream<Uint8Array>({
-    async pull(controller): Promise<void> {
-      for (;;) {
-        if (end.closed) return;
-        const r = libc.read(end.fd, scratch, CHUNK_SIZE);
-        if (r > 0) return controller.enqueue(scratch.slice(0, r));
-        if (r === 0) {
-          end.close();
-          return controller.close();
+    start(c): void {
+      controller = c;
+    },
+    async pull(c): Promise<void> {
+      try {
+        for (;;) {
+          const r = libc.read(end.fd, scratch, CHUNK_SIZE);
+          if (r > 0) return c.enqueue(scratch.slice(0, r));
+          if (r === 0) {
+            end.close();
+            return c.close();
+          }
+          if (r === -Errno.EAGAIN) await end.wait(false);
+          else if (r !== -Errno.EINTR) throw new SyscallError("read", -r, `pipe fd ${end.fd}`);
         }
-        if (r === -Errno.EAGAIN) await end.wait(false);
-        else if (r !== -Errno.EINTR) {
-          end.close();
-          throw new SyscallError("read", -r, String(fd));
-        }
+      } catch (e) {
+        end.close(); // an errored stream gets no cancel() call
+        throw e;
       }
     },
     cancel(): void {
       end.close();
     },
   }, { highWaterMark: 4 }); // up to four chunks (256 KiB) read ahead; then the child blocks on a full pipe
-  return { stream, close: () => end.close() };
+  return {
+    stream,
+    close: () => {
+      if (end.closed) return;
+      end.close();
+      controller.error(closedError());
+    },
+  };
 }
 
-/** A byte sink writing to a non-blocking fd; closing the stream closes the fd (the reader sees EOF). */
-export function writableToFd(fd: number): PipeStream<WritableStream<Uint8Array>> {
-  const end = new PipeEnd(fd);
+/** A byte sink writing to a non-blocking pipe end; closing the stream closes the fd (the reader sees EOF). */
+export function writableToFd(owner: OwnedFd): PipeStream<WritableStream<Uint8Array>> {
+  const end = new PipeEnd(owner);
+  let controller!: WritableStreamDefaultController;
   const stream = new WritableStream<Uint8Array>({
+    start(c): void {
+      controller = c;
+    },
     async write(chunk): Promise<void> {
-      if (!(chunk instanceof Uint8Array)) throw new TypeError("Expected a Uint8Array chunk");
-      let offset = 0;
-      while (offset < chunk.length) {
-        const r = libc.write(end.fd, chunk.subarray(offset), BigInt(chunk.length - offset));
-        if (r >= 0) offset += r;
-        else if (r === -Errno.EAGAIN) await end.wait(true);
-        else if (r !== -Errno.EINTR) {
-          end.close(); // an errored stream gets no close() or abort() call
-          throw new SyscallError("write", -r, String(fd)); // EPIPE: the reader is gone
+      try {
+        if (!(chunk instanceof Uint8Array)) throw new TypeError("Expected a Uint8Array chunk");
+        let offset = 0;
+        while (offset < chunk.length) {
+          const r = libc.write(end.fd, chunk.subarray(offset), BigInt(chunk.length - offset));
+          if (r >= 0) offset += r;
+          else if (r === -Errno.EAGAIN) await end.wait(true);
+          else if (r !== -Errno.EINTR) throw new SyscallError("write", -r, `pipe fd ${end.fd}`); // EPIPE
         }
+      } catch (e) {
+        end.close(); // an errored stream gets no close() or abort() call: the reader must still see EOF
+        throw e;
       }
     },
     close(): void {
@@ -128,5 +156,12 @@ export function writableToFd(fd: number): PipeStream<WritableStream<Uint8Array>>
       end.close(reason);
     },
   });
-  return { stream, close: () => end.close() };
+  return {
+    stream,
+    close: () => {
+      if (end.closed) return;
+      end.close();
+      controller.error(closedError());
+    },
+  };
 }
