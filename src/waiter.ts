@@ -108,9 +108,13 @@ function syscallError(syscall: string, errno: number, subject: string): SyscallE
  */
 export function watch(target: ReadyTarget, subject: string | number, events: number = EPOLLIN): number {
   open();
+  if (isBun && worker === null) worker = startWorker(); // before anything is registered: it may throw EMFILE
   const token = nextToken++;
   const r = ctl(EPOLL_CTL_ADD, target.fd, events, token);
-  if (r < 0) throw syscallError("epoll_ctl", -r, `EPOLL_CTL_ADD, ${subject}`);
+  if (r < 0) {
+    activity(); // a Worker just started for nothing must not keep the program alive
+    throw syscallError("epoll_ctl", -r, `EPOLL_CTL_ADD, ${subject}`);
+  }
   targets.set(token, target);
   activity();
   return token;
@@ -250,7 +254,7 @@ let bunView: DataView | undefined;
 
 function bunActivity(): void {
   if (targets.size > 0) {
-    if (worker === null) worker = startWorker();
+    if (worker === null) return; // failed: every target was failed, and the next watch starts a new one
     if (!referenced) {
       referenced = true;
       worker.ref();
@@ -262,6 +266,26 @@ function bunActivity(): void {
   }
 }
 
+/**
+ * Fds a Worker needs free while it loads. Bun aborts the whole process when it runs out of fds loading one
+ * (with 3 or 4 left), and fails the Worker with `EMFILE` reading its file with 5 left; 8 leaves a margin.
+ */
+const WORKER_FDS = 8;
+
+/** Throws `EMFILE` (or `ENFILE`) unless {@link WORKER_FDS} fds can be opened now. */
+function assertFdHeadroom(url: string): void {
+  const probes: number[] = [];
+  try {
+    for (let i = 0; i < WORKER_FDS; i++) {
+      const fd = libc.eventfd(0, EFD_CLOEXEC);
+      if (fd < 0) throw syscallError("new Worker", -fd, url);
+      probes.push(fd);
+    }
+  } finally {
+    for (const fd of probes) libc.close(fd);
+  }
+}
+
 function startWorker(): BunWorker {
   if (shared === undefined) {
     shared = new SharedArrayBuffer(EVENTS_OFFSET + MAX_EVENTS * EV.size);
@@ -269,6 +293,7 @@ function startWorker(): BunWorker {
     bunView = new DataView(shared, EVENTS_OFFSET);
   }
   const url = workerUrl();
+  assertFdHeadroom(url);
   const w = new Worker(url) as unknown as BunWorker;
   referenced = true; // a new Worker is referenced
   w.onmessage = (event) => onWorkerMessage(w, event.data);
@@ -276,11 +301,13 @@ function startWorker(): BunWorker {
     event.preventDefault();
     onWorkerFailure(
       w,
-      new Error(
-        `The epoll Worker (${url}) failed: ${event.message}. A binary made with \`bun build --compile\` needs ` +
-          "./ffi/epoll_worker.ts as an extra entry point",
-        { cause: event.error ?? event.message },
-      ),
+      /\bEMFILE\b/.test(event.message)
+        ? syscallError("new Worker", Errno.EMFILE, url) // transient: the next watch starts a new Worker
+        : new Error(
+          `The epoll Worker (${url}) failed: ${event.message}. A binary made with \`bun build --compile\` needs ` +
+            "./ffi/epoll_worker.ts as an extra entry point",
+          { cause: event.error ?? event.message },
+        ),
     );
   };
   w.postMessage({ epfd, shared: shared!, eventsOffset: EVENTS_OFFSET, maxEvents: MAX_EVENTS });
