@@ -265,8 +265,10 @@ function assertCString(value: unknown, what: string): asserts value is string {
   if (value.includes("\0")) throw new TypeError(`${what} must not contain a NUL character`);
 }
 
+/** What `value` is, for messages: `null`, `number`, `Array`, `Date`, … */
 function typeOf(value: unknown): string {
-  return value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
+  if (value === null || typeof value !== "object") return value === null ? "null" : typeof value;
+  return Object.prototype.toString.call(value).slice(8, -1);
 }
 
 /** A validated stdio choice; fd numbers normalised (`-0` is 0). */
