@@ -93,6 +93,8 @@ let construct: (
   killSignal: number,
 ) => Subprocess;
 let listen: (child: Subprocess, signal: AbortSignal) => void;
+/** True only inside `construct`: JavaScript can call the TypeScript-private constructor otherwise. */
+let constructing = false;
 
 /**
  * A child started by {@link spawn}. This module owns its reaping: `status` comes from the child itself
@@ -135,6 +137,8 @@ export class Subprocess implements AsyncDisposable {
   #closePipes: (() => void)[] = [];
 
   private constructor(pidfd: Pidfd, pipes: readonly (OwnedFd | null)[], killSignal: number) {
+    if (!constructing) throw new TypeError("Illegal constructor: a Subprocess comes from spawn()");
+    constructing = false;
     this.pid = pidfd.pid;
     this.pidfd = pidfd;
     this.#killSignal = killSignal;
@@ -187,7 +191,7 @@ export class Subprocess implements AsyncDisposable {
    * @throws {SyscallError} `EPERM` and the like (not `ESRCH`: a finished child is not an error).
    */
   kill(signal?: Signal): void {
-    const sig = signal === undefined ? this.#killSignal : signalNumber(signal);
+    const sig = signal === undefined ? this.#killSignal : signalNumber(signal) | 0; // -0 is 0
     if (this.pidfd.closed) return;
     try {
       this.pidfd.sendSignal(sig);
@@ -230,7 +234,10 @@ export class Subprocess implements AsyncDisposable {
   }
 
   static {
-    construct = (...args) => new Subprocess(...args);
+    construct = (...args) => {
+      constructing = true;
+      return new Subprocess(...args);
+    };
     listen = (child, signal) => child.#listen(signal);
   }
 

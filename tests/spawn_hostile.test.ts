@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import process from "node:process";
 import { describe, test } from "node:test";
-import { spawn, SyscallError } from "../mod.ts";
+import { spawn, Subprocess, SyscallError } from "../mod.ts";
 import { Errno, libc, O_CLOEXEC, O_NONBLOCK } from "../ffi/mod.ts";
 import { fdSnapshot, fdsOpenedSince, isBun, scriptCommand } from "./helpers.ts";
 
@@ -177,6 +177,8 @@ describe("spawn: options are strict", () => {
     assert.equal(decoder.decode(out.stdout), "PIDFD_ONLY=own\n");
     // Deno's FFI refuses -0 as an i32 ("Invalid FFI i32 type"): it must arrive as 0.
     assert.equal((await spawn("true", [], { stdin: -0 }).status).code, 0);
+    const Ctor = Subprocess as unknown as new (...a: unknown[]) => unknown;
+    assert.throws(() => new Ctor({ pid: 1, wait: () => Promise.resolve() }, [], 15), TypeError);
     const nothing = await spawn("true", [], { stdin: "null", stdout: -0 as number }).status;
     assert.equal(nothing.code, 0);
   });
