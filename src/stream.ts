@@ -72,6 +72,13 @@ class PipeEnd implements ReadyTarget {
     else pending.reject(error);
   }
 
+  /** The owner's close: closes the fd and errors the stream, so pending and later reads or writes reject. */
+  closeStream(controller: { error(reason: unknown): void }): void {
+    if (this.closed) return;
+    this.close();
+    controller.error(closedError());
+  }
+
   /** Stops any wait (it rejects with `reason`) and closes the fd; idempotent. */
   close(reason: unknown = closedError()): void {
     if (this.closed) return;
@@ -116,14 +123,7 @@ export function readableFromFd(owner: OwnedFd): PipeStream<ReadableStream<Uint8A
       end.close();
     },
   }, { highWaterMark: 4 }); // up to four chunks (256 KiB) read ahead; then the child blocks on a full pipe
-  return {
-    stream,
-    close: () => {
-      if (end.closed) return;
-      end.close();
-      controller.error(closedError());
-    },
-  };
+  return { stream, close: () => end.closeStream(controller) };
 }
 
 /** A byte sink writing to a non-blocking pipe end; closing the stream closes the fd (the reader sees EOF). */
@@ -156,12 +156,5 @@ export function writableToFd(owner: OwnedFd): PipeStream<WritableStream<Uint8Arr
       end.close(reason);
     },
   });
-  return {
-    stream,
-    close: () => {
-      if (end.closed) return;
-      end.close();
-      controller.error(closedError());
-    },
-  };
+  return { stream, close: () => end.closeStream(controller) };
 }
