@@ -68,20 +68,30 @@ const environName = new TextEncoder().encode("environ\0");
 let environLocation = 0;
 
 /**
+ * libc's `environ` (a `char **`, what the process's own `execve` would pass) when it is the running runtime's
+ * view of the environment, so that a child can get it as it is: under Deno, whose `Deno.env` reads and writes
+ * it. `null` under Bun, which keeps its changes in `process.env` and never in `environ`; also `null` when libc
+ * has no `dlsym` to find it (glibc < 2.34).
+ */
+export function runtimeEnviron(): number | null {
+  if (isBun) return null;
+  if (environLocation === 0 && libc.dlsym !== null) environLocation = Number(libc.dlsym(0n, environName));
+  return environLocation === 0 ? null : memory.readPointer(environLocation, 0);
+}
+
+/**
  * The environment as the running runtime sees it now, as `node:child_process` passes it to a child by default:
- * Bun's `process.env` (Bun keeps its changes there, never in libc's `environ`), or under Deno libc's
- * `environ` itself, which is where `Deno.env` reads and writes (read here so that no `--allow-env` is needed).
- * `null` under Deno when libc has no `dlsym` to find `environ` (glibc < 2.34).
+ * Bun's `process.env`, or Deno's `Deno.env` read from {@link runtimeEnviron} (so that no `--allow-env` is
+ * needed). `null` under Deno when libc has no `dlsym` to find `environ` (glibc < 2.34).
  */
 export function runtimeEnv(): [name: string, value: string][] | null {
   if (isBun) {
     const env = (globalThis as unknown as { process: { env: Record<string, unknown> } }).process.env;
     return Object.entries(env).filter((e): e is [string, string] => typeof e[1] === "string");
   }
-  if (environLocation === 0 && libc.dlsym !== null) environLocation = Number(libc.dlsym(0n, environName));
-  if (environLocation === 0) return null;
+  const table = runtimeEnviron();
+  if (table === null) return null;
   const entries: [string, string][] = [];
-  const table = memory.readPointer(environLocation, 0);
   for (let i = 0; table !== 0; i++) {
     const entry = memory.readPointer(table, i);
     if (entry === 0) break;

@@ -23,6 +23,7 @@ import {
   POSIX_SPAWN_SETSIGDEF,
   POSIX_SPAWN_SETSIGMASK,
   runtimeEnv,
+  runtimeEnviron,
   SIGINFO,
   SIZEOF_POSIX_SPAWN_FILE_ACTIONS,
   SIZEOF_POSIX_SPAWNATTR,
@@ -339,12 +340,32 @@ class CStringArray {
   }
 }
 
+/**
+ * The child's environment: the runtime's view with `env` on top, or `env` alone with `clearEnv`. Where the
+ * runtime's view is libc's `environ` itself (Deno) and nothing changes, that table is passed as it is.
+ */
+function envpOf(env: readonly [string, string][], clearEnv: boolean): CStringArray | bigint {
+  const environ = clearEnv || env.length > 0 ? null : runtimeEnviron();
+  if (environ !== null) return BigInt(environ);
+  const inherited = clearEnv ? [] : runtimeEnv();
+  if (inherited === null) {
+    throw new UnsupportedError(
+      "environ",
+      "spawn() reads libc's environ through dlsym, in libc since glibc 2.34",
+    );
+  }
+  const vars = new Map(inherited);
+  for (const [k, v] of env) vars.set(k, v);
+  return new CStringArray(Array.from(vars, ([k, v]) => `${k}=${v}`));
+}
+
 /** Everything {@link spawn} needs, read from the caller's arguments exactly once and validated. */
 interface SpawnPlan {
   readonly command: string;
   readonly file: Uint8Array;
   readonly argv: CStringArray;
-  readonly envp: CStringArray;
+  /** A table of this call's own, or the address of libc's `environ`. */
+  readonly envp: CStringArray | bigint;
   readonly cwd: string | undefined;
   readonly stdio: readonly Stdio[];
   readonly signal: AbortSignal | undefined;
@@ -393,20 +414,11 @@ function plan(command: unknown, args: unknown, options: unknown): SpawnPlan {
       "spawn({ cwd }) needs posix_spawn_file_actions_addchdir_np (glibc ≥ 2.29)",
     );
   }
-  const inherited = clearEnv ? [] : runtimeEnv();
-  if (inherited === null) {
-    throw new UnsupportedError(
-      "environ",
-      "spawn() reads libc's environ through dlsym, in libc since glibc 2.34",
-    );
-  }
-  const vars = new Map(inherited);
-  for (const [k, v] of env) vars.set(k, v);
   return {
     command,
     file: encoder.encode(`${command}\0`),
     argv: new CStringArray([argv0 ?? command, ...argList]),
-    envp: new CStringArray(Array.from(vars, ([k, v]) => `${k}=${v}`)),
+    envp: envpOf(env, clearEnv),
     cwd,
     stdio,
     signal,
@@ -586,7 +598,8 @@ function startChild(
   const out = new Int32Array(1);
   const siginfo = new Uint8Array(SIGINFO.size);
   const call = libc.pidfd_spawnp ?? libc.posix_spawnp;
-  const r = call(out, p.file, fileActions, spawnAttr, p.argv.address, p.envp.address);
+  const envp = typeof p.envp === "bigint" ? p.envp : p.envp.address;
+  const r = call(out, p.file, fileActions, spawnAttr, p.argv.address, envp);
   if (r !== 0) throw spawnError(libc.pidfd_spawnp ? "pidfd_spawnp" : "posix_spawnp", r < 0 ? -r : r, p, cwd);
   if (libc.pidfd_spawnp !== null) {
     const fd = out[0]!;
