@@ -10,6 +10,8 @@
  * - Bun: `bun:ffi` has no asynchronous call, so a Worker (`ffi/epoll_worker.ts`) blocks in `epoll_wait` and
  *   posts how many events it put in a shared buffer, then waits for an acknowledgement before the next call.
  *   The Worker is `ref()`ed only while something is watched. If it fails, every watch fails with the cause.
+ *   The first watch starts it, and only with fds to spare: Bun aborts the whole process when it runs out of fds
+ *   loading a Worker. No headroom, or `EMFILE` loading it, is a `SyscallError` `EMFILE`; the next watch retries.
  *
  * Targets run on the main thread and must delete or re-arm (`rearm`) their fd when they see an event, or a
  * level-triggered registration reports it again at once.
