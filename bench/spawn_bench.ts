@@ -14,7 +14,6 @@ Deno.bench({ group: "spawn /bin/true + wait", name: "Deno.Command", baseline: tr
 Deno.bench({ group: "spawn /bin/true + wait", name: "@pidfd/pidfd spawn()" }, async () => {
   const child = spawn("/bin/true", [], { stdin: "null", stdout: "null", stderr: "null" });
   await child.status;
-  child.pidfd.close();
 });
 
 Deno.bench({ group: "spawn /bin/true + wait", name: "node:child_process spawn" }, async () => {

@@ -15,7 +15,6 @@ await benchAsync("spawn+wait", "Bun.spawn", async () => {
 await benchAsync("spawn+wait", "@pidfd/pidfd spawn()", async () => {
   const child = spawn("/bin/true", [], { stdin: "null", stdout: "null", stderr: "null" });
   await child.status;
-  child.pidfd.close();
 });
 await benchAsync("spawn+wait", "node:child_process spawn", async () => {
   await once(nodeSpawn("/bin/true", [], { stdio: "ignore" }), "exit");
