@@ -1,9 +1,9 @@
 /**
  * Property-based test of spawn() with fast-check: random and hostile arguments, option objects whose getters
  * and Proxy traps re-enter spawn(), abort signals with patched listeners, and random dispose/abort/read/write
- * interleavings. Only documented errors may come out (TypeError, RangeError, SyscallError, UnsupportedError,
- * DOMException TimeoutError/AbortError, or the caller's own error rethrown); nothing crashes or hangs; at the
- * end no child is left and the fd set is what it was.
+ * interleavings of up to three scenarios at a time. Only documented errors may come out (TypeError, RangeError,
+ * SyscallError, UnsupportedError, DOMException TimeoutError/AbortError, or the caller's own error rethrown);
+ * nothing crashes or hangs; at the end no child is left and the fd set is what it was.
  *
  * `PIDFD_FUZZ_RUNS=<n>` runs it longer (default 300 runs, a second or two).
  */
@@ -247,7 +247,7 @@ async function withTimeout(p: Promise<void>, ms: number, what: string): Promise<
 describe("spawn() fuzzed with hostile options", () => {
   const timeout = RUNS * RUN_TIMEOUT; // each run has its own hang guard
   test(
-    `${RUNS} random scenarios: documented errors only, no hang, no child or fd left`,
+    `${RUNS} runs of random scenarios: documented errors only, no hang, no child or fd left`,
     { timeout },
     async () => {
       await spawn("true", [], { stdout: "pipe" }).output(); // the waiter's own fds, opened once
@@ -255,10 +255,12 @@ describe("spawn() fuzzed with hostile options", () => {
       const before = fdSnapshot();
       try {
         await fc.assert(
-          fc.asyncProperty(scenario, async (s) => {
+          // Up to three scenarios at once, so that their actions interleave.
+          fc.asyncProperty(fc.array(scenario, { minLength: 1, maxLength: 3 }), async (list) => {
             const world: World = { started: [], errors: [], devNull };
             try {
-              await withTimeout(runScenario(world, s), RUN_TIMEOUT, JSON.stringify(s));
+              const runs = Promise.all(list.map((s) => runScenario(world, s))).then(() => {});
+              await withTimeout(runs, RUN_TIMEOUT, JSON.stringify(list));
             } finally {
               // Whatever the run did, every child is disposed: killed, reaped, its fds closed.
               await withTimeout(
