@@ -827,7 +827,9 @@ function resolveAuto(toCaller: boolean): Exclude<TranslationMethod, "auto"> {
         } finally {
           self.close();
         }
-      } catch {
+      } catch (e) {
+        // Running out of fds says nothing about the kernel: fail this call, decide on a later one.
+        if (e instanceof SyscallError && (e.code === "EMFILE" || e.code === "ENFILE")) throw e;
         fdinfo = false;
       }
       autoMethods = { toCaller: "procfs", fromCaller: fdinfo ? "fdinfo" : "procfs" };

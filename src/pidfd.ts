@@ -279,15 +279,16 @@ export class Pidfd extends OwnedFd {
    */
   static fromChild(child: { readonly pid: number | undefined }): Pidfd {
     if (child === null || typeof child !== "object") throw new TypeError("Expected a child process object");
-    if (child.pid === undefined) throw new TypeError("The child has no pid (it failed to start)");
-    const pidfd = Pidfd.open(child.pid);
+    const pid = child.pid; // read once
+    if (pid === undefined) throw new TypeError("The child has no pid (it failed to start)");
+    const pidfd = Pidfd.open(pid);
     try {
       const self = libc.getpid();
       const { ppid } = pidfd.info();
       if (ppid !== self) {
-        throw new TypeError(`Process ${child.pid} is not a child of this process (its parent is ${ppid})`);
+        throw new TypeError(`Process ${pid} is not a child of this process (its parent is ${ppid})`);
       }
-      if (!pidfd.isAlive()) throw new SyscallError("Pidfd.fromChild", Errno.ESRCH, String(child.pid));
+      if (!pidfd.isAlive()) throw new SyscallError("Pidfd.fromChild", Errno.ESRCH, String(pid));
       return pidfd;
     } catch (e) {
       pidfd.close();
