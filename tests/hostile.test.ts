@@ -75,7 +75,7 @@ describe("re-entrancy: options are read once, before any shared buffer is filled
     using init = Pidfd.open(1);
     const seen: PropertyKey[] = [];
     const proxy = new Proxy({}, {
-      get(_, key) {
+      get(_, key): undefined {
         seen.push(key);
         init.info({ exit: true });
         return undefined;
@@ -89,7 +89,7 @@ describe("re-entrancy: options are read once, before any shared buffer is filled
     using me = Pidfd.self();
     let reads = 0;
     me.sendSignal(0, {
-      get scope() {
+      get scope(): string {
         return reads++ === 0 ? "process" : "no-such-scope";
       },
     } as never);
@@ -99,7 +99,7 @@ describe("re-entrancy: options are read once, before any shared buffer is filled
   test("open, translatePid and wait options re-entering the library are read once", async () => {
     let reads = 0;
     using p = Pidfd.open(self, {
-      get nonblock() {
+      get nonblock(): boolean {
         reads++;
         Pidfd.self().close();
         return true;
@@ -108,7 +108,7 @@ describe("re-entrancy: options are read once, before any shared buffer is filled
     assert.equal(reads, 1);
     assert.equal(
       translatePid(self, {
-        get method() {
+        get method(): string {
           reads++;
           return translatePid(self) === self ? "auto" : "nope";
         },
@@ -166,7 +166,6 @@ describe("capabilities come from the probe, never from a failure on a caller's f
 
 describe("calls on caller-supplied paths never block the event loop; procfs reads are bounded", () => {
   test("FIFO namespace opens, pipe and pagemap reads (in a child process with a timeout)", () => {
-    const before = fdSnapshot();
     const fixture = new URL("./fixtures/no_block.ts", import.meta.url).pathname;
     const [cmd, ...args] = scriptCommand(fixture);
     const r = spawnSync(cmd!, args, { encoding: "utf8", timeout: 30_000 });
@@ -183,8 +182,7 @@ describe("calls on caller-supplied paths never block the event loop; procfs read
     assert.equal(results.pagemap.name, "RangeError");
     assert.match(results.pagemap.message, /larger than 16777216 bytes/);
     assert.ok(results.ticks > 0, "timers ran meanwhile");
-    assert.deepEqual(results.leaked, []);
-    assert.deepEqual(fdsOpenedSince(before), []);
+    assert.deepEqual(results.leaked, [], "fds the failed calls left open in the child");
   });
 });
 
