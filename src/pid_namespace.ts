@@ -20,6 +20,7 @@ import {
   NS_GET_PID_IN_PIDNS,
   NS_GET_TGID_FROM_PIDNS,
   NS_GET_TGID_IN_PIDNS,
+  NSFS_MAGIC,
   O_DIRECTORY,
   PID_NS_INIT_INO,
   pidfd_open,
@@ -36,7 +37,7 @@ import {
   SyscallError,
   UnsupportedError,
 } from "./errors.ts";
-import { closeRaw, confirmNotReaped, fsTypeOf, inodeOf } from "./fd.ts";
+import { closeRaw, confirmNotReaped, fsTypeOf, inodeOf, notWhatItShouldBe } from "./fd.ts";
 import { adoptNamespace, Namespace, registerNamespaceClass } from "./namespace.ts";
 import { Pidfd } from "./pidfd.ts";
 import { intsField, listDir, openPath, readText } from "./procfs.ts";
@@ -690,6 +691,10 @@ export function translationError(
   context?: Context,
 ): Error {
   const name = requestName(tgid, toCaller);
+  // ENOTTY can mean "not found" (kernel-api.md §15.7) only from a real nsfs fd.
+  if (r === -Errno.ENOTTY && fsTypeOf(ns.fd, name) !== NSFS_MAGIC) {
+    return notWhatItShouldBe(name, Errno.ENOTTY, ns.fd, pid, "an nsfs fd");
+  }
   if (r === -Errno.ENOTTY && !probeIoctl()) {
     return new UnsupportedError(
       "pidnsTranslation",

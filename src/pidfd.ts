@@ -430,6 +430,9 @@ export class Pidfd extends OwnedFd {
    * (Linux ≥ 5.3). A zombie (exited, not yet reaped) counts as not alive. Needs no permission.
    *
    * @returns `false` once the process has exited.
+   * @throws {TypeError} If the pidfd is closed.
+   * @throws {SyscallError} `EBADF` naming the fd when it is no longer a pidfd (closed and reused behind the
+   * library's back; detected on Linux ≥ 6.9).
    *
    * @example
    * ```ts ignore
@@ -440,11 +443,17 @@ export class Pidfd extends OwnedFd {
    */
   isAlive(): boolean {
     const { view, bytes } = pollBuf;
-    view.setInt32(POLLFD.fd, this.fd, LE);
+    const fd = this.fd;
+    view.setInt32(POLLFD.fd, fd, LE);
     view.setInt16(POLLFD.events, POLLIN, LE);
     view.setInt16(POLLFD.revents, 0, LE);
     check(libc.poll(bytes, ONE, 0), "poll", this.#pid);
-    return (view.getInt16(POLLFD.revents, LE) & POLLIN) === 0;
+    if ((view.getInt16(POLLFD.revents, LE) & POLLIN) === 0) return true;
+    // Any regular file polls readable too: before answering "exited", make sure the fd is still a pidfd.
+    if (supports().pidfs && fsTypeOf(fd, this.#pid) !== PID_FS_MAGIC) {
+      throw notWhatItShouldBe("poll", Errno.EBADF, fd, this.#pid, "a pidfd");
+    }
+    return false;
   }
 
   /**

@@ -135,6 +135,8 @@ describe("capabilities come from the probe, never from a failure on a caller's f
     replaceBehindTheBack(number);
     assert.throws(() => stale.info(), isSyscallError("ENOTTY", new RegExp(`fd ${number} is not a pidfd`)));
     assert.throws(() => stale.namespace("net"), isSyscallError("ENOTTY", new RegExp(`fd ${number}`)));
+    // A regular file polls readable like an exited process: that is not taken as "exited".
+    assert.throws(() => stale.isAlive(), isSyscallError("EBADF", new RegExp(`fd ${number} is not a pidfd`)));
     stale.close(); // closes the file that took the number
 
     using healthy = Pidfd.self();
@@ -157,6 +159,17 @@ describe("capabilities come from the probe, never from a failure on a caller's f
     replaceBehindTheBack(number);
     assert.throws(() => stale.id, isSyscallError("ENOTTY", new RegExp(`fd ${number} is not an nsfs fd`)));
     stale.close();
+    // A translation ioctl's ENOTTY ("not found" on some kernels) is about the fd when it is no nsfs fd.
+    const pidns = PidNamespace.current();
+    const pidnsNumber = pidns.fd;
+    replaceBehindTheBack(pidnsNumber);
+    assert.throws(
+      () => pidns.fromCaller(self),
+      isSyscallError("ENOTTY", new RegExp(`fd ${pidnsNumber} is not an nsfs fd`)),
+    );
+    pidns.close();
+    using fresh = PidNamespace.current();
+    assert.equal(fresh.fromCaller(self), self);
     using b = Namespace.open("/proc/self/ns/uts");
     assert.equal(b.id, id);
     assert.ok(a.equals(b));
