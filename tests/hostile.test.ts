@@ -21,7 +21,7 @@ import {
   translatePid,
 } from "../mod.ts";
 import { openPath } from "../src/procfs.ts";
-import { fdSnapshot, fdsOpenedSince, scriptCommand } from "./helpers.ts";
+import { fdSnapshot, fdsOpenedSince, isBun, scriptCommand } from "./helpers.ts";
 
 const self = libc.getpid();
 
@@ -279,6 +279,15 @@ describe("contract: closed handles, -0, booleans, lookups, bounded messages, con
     assert.ok(Object.is(signalNumber(-0), 0));
     const raw = OwnedFd.unsafeFromRaw(-0).intoRaw();
     assert.ok(Object.is(raw, 0));
+  });
+
+  test("owners of -0 are closed by the FinalizationRegistry without an error at exit (child process)", () => {
+    const fixture = new URL("./fixtures/negative_zero.ts", import.meta.url).pathname;
+    const [cmd, ...args] = scriptCommand(fixture, isBun ? [] : ["--v8-flags=--expose-gc"]);
+    const r = spawnSync(cmd!, args, { encoding: "utf8", timeout: 30_000, stdio: ["pipe", "pipe", "pipe"] });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "done");
+    assert.doesNotMatch(r.stderr, /Invalid FFI|error/i);
   });
 
   test("thread, nonblock, exit, coredump and tgid accept only booleans", () => {
