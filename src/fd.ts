@@ -151,9 +151,10 @@ export function confirmNotReaped(pidfd: number, syscall: string, subject: string
 }
 
 /**
- * The error for an ioctl that a capability probe showed to work but that `fd` refused with `ENOTTY` (or
- * `EINVAL`): the fd is not what its owner should hold, because it was closed and its number reused behind the
- * library's back. An error about that fd, never a reason to believe the kernel lacks the feature.
+ * The error for a call on an owned fd that answered as only another kind of file would (`ENOTTY` from an ioctl
+ * that the capability probe showed to work, a regular file polling readable): the fd is not what its owner
+ * should hold, because it was closed and its number reused behind the library's back. An error about that fd,
+ * never a reason to believe the kernel lacks the feature.
  */
 export function notWhatItShouldBe(
   syscall: string,
