@@ -177,6 +177,22 @@ describe("capabilities come from the probe, never from a failure on a caller's f
   });
 });
 
+describe("fd exhaustion is transient", () => {
+  test("EMFILE during the capability probe is an error that caches nothing (child process at 256 fds)", () => {
+    const fixture = new URL("./fixtures/probe_emfile.ts", import.meta.url).pathname;
+    const r = spawnSync("prlimit", ["--nofile=256:256", ...scriptCommand(fixture)], {
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim());
+    assert.ok(out.filled > 0);
+    assert.equal(out.during, "EMFILE");
+    assert.equal(out.source, "ioctl"); // not downgraded to procfs by the failed probe
+    assert.equal(out.cgroupId, true);
+  });
+});
+
 describe("calls on caller-supplied paths never block the event loop; procfs reads are bounded", () => {
   test("FIFO namespace opens, pipe and pagemap reads (in a child process with a timeout)", () => {
     const fixture = new URL("./fixtures/no_block.ts", import.meta.url).pathname;
