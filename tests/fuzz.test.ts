@@ -103,7 +103,7 @@ function closePool(p: Pool): void {
   for (const t of TARGETS) p[t].close();
 }
 
-/** Closes whatever a call handed out: owners, raw numbers from intoRaw, iterators. */
+/** Closes an owner a call handed out. */
 function dispose(result: unknown): void {
   if (result instanceof OwnedFd) result.close();
 }
@@ -315,14 +315,14 @@ function perform(c: Call, p: Pool): unknown {
   const t = p[c.target] as unknown as Record<string, unknown>;
   const opts = build(c.options, p);
   const pid = c.pid === "child" ? childPid : c.pid;
-  const anyOf = (x: unknown): never => x as never;
+  const loose = (x: unknown): never => x as never; // hostile values go where the types say they may not
   switch (c.op) {
     case "open":
-      return Pidfd.open(anyOf(pid), anyOf(opts));
+      return Pidfd.open(loose(pid), loose(opts));
     case "fromChild":
-      return Pidfd.fromChild(anyOf(c.a === undefined ? { pid } : c.a));
+      return Pidfd.fromChild(loose(c.a === undefined ? { pid } : c.a));
     case "info":
-      return (c.target === "init" || c.target === "child" ? p[c.target] : p.me).info(anyOf(opts));
+      return (c.target === "init" || c.target === "child" ? p[c.target] : p.me).info(loose(opts));
     case "isAlive":
       return p.child.isAlive();
     case "pid":
@@ -336,23 +336,23 @@ function perform(c: Call, p: Pool): unknown {
     case "nspid":
       return p.init.nspid();
     case "getfd":
-      return p.me.getfd(anyOf(typeof c.a === "number" ? c.a : c.small));
+      return p.me.getfd(loose(typeof c.a === "number" ? c.a : c.small));
     case "namespace":
-      return p.me.namespace(anyOf(c.a));
+      return p.me.namespace(loose(c.a));
     case "openProcDir":
-      return p.me.openProcDir(anyOf(c.path));
+      return p.me.openProcDir(loose(c.path));
     case "sendSignal":
       // Real signals only to the sacrificial child (in its own process group); to the caller only probes.
-      p.me.sendSignal(0, anyOf(opts));
-      return p.child.sendSignal(anyOf(c.signal), anyOf(opts));
+      p.me.sendSignal(0, loose(opts));
+      return p.child.sendSignal(loose(c.signal), loose(opts));
     case "nsOpen":
-      return Namespace.open(anyOf(c.path));
+      return Namespace.open(loose(c.path));
     case "pidnsOpen":
-      return PidNamespace.open(anyOf(c.path));
+      return PidNamespace.open(loose(c.path));
     case "pidnsOf":
-      return PidNamespace.of(anyOf(c.a === undefined ? p.init : pid));
+      return PidNamespace.of(loose(c.a === undefined ? p.init : pid));
     case "ofProcfs":
-      return PidNamespace.ofProcfs(anyOf(c.path));
+      return PidNamespace.ofProcfs(loose(c.path));
     case "current":
       return PidNamespace.current();
     case "nsMembers": {
@@ -362,9 +362,9 @@ function perform(c: Call, p: Pool): unknown {
       return ns.parent();
     }
     case "toCaller":
-      return p.pidns.toCaller(anyOf(pid), anyOf(opts));
+      return p.pidns.toCaller(loose(pid), loose(opts));
     case "fromCaller":
-      return p.pidns.fromCaller(anyOf(pid), anyOf(opts));
+      return p.pidns.fromCaller(loose(pid), loose(opts));
     case "initPid":
       return p.pidns.initPid();
     case "initPidfd":
@@ -374,20 +374,20 @@ function perform(c: Call, p: Pool): unknown {
       const withNs = c.small % 3 === 0 && o !== null && typeof o === "object"
         ? Object.assign(Object.create(o as object), { from: p.pidns, to: c.small > 3 ? p.pidns : undefined })
         : o;
-      return translatePid(anyOf(pid), anyOf(withNs));
+      return translatePid(loose(pid), loose(withNs));
     }
     case "readText":
-      return p.dir.readText(anyOf(c.name));
+      return p.dir.readText(loose(c.name));
     case "unsafeFromRaw": {
       // Adopting a valid number would take an fd the runtime owns: only invalid ones, and -0 given back at once.
       const valid = typeof c.a === "number" && Number.isInteger(c.a) && c.a >= 0 && c.a < 2 ** 31;
       if (valid && !Object.is(c.a, -0)) return undefined;
-      const raw = OwnedFd.unsafeFromRaw(anyOf(c.a)).intoRaw();
+      const raw = OwnedFd.unsafeFromRaw(loose(c.a)).intoRaw();
       assert.ok(Object.is(raw, 0));
       return undefined;
     }
     case "signalName":
-      return signalName(anyOf(c.a));
+      return signalName(loose(c.a));
     case "signalNumber":
       return signalNumber(c.a);
     case "supports":
