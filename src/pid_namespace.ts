@@ -974,8 +974,7 @@ function fdinfoChain(pidfd: number): number[] | null {
 
 /** `pidfd_open` of any task: a thread pidfd where the kernel has them (6.9+), so that any tid works. */
 function openTaskPidfd(pid: number): number {
-  const fd = pidfd_open(pid, PIDFD_THREAD);
-  return fd === -Errno.EINVAL ? pidfd_open(pid, 0) : fd;
+  return pidfd_open(pid, supports().pidfdThread ? PIDFD_THREAD : 0);
 }
 
 /**
