@@ -122,6 +122,9 @@ export const O_CLOEXEC = 0o2000000;
 /** More `open` flags and the `fcntl` commands used on pipe ends. */
 export const O_RDWR = 2;
 export const O_NONBLOCK = 0o4000;
+/** `open` flags that keep a caller-supplied path from blocking or taking a terminal (same on both arches). */
+export const O_NOCTTY = 0o400;
+export const O_PATH = 0o10000000;
 export const F_GETFL = 3;
 export const F_SETFL = 4;
 
@@ -159,6 +162,9 @@ export const CLD_DUMPED = 3;
 
 /** `fstatfs().f_type` of a pidfd on pidfs (Linux 6.9+). */
 export const PID_FS_MAGIC = 0x50494446;
+
+/** `fstatfs().f_type` of a namespace file (nsfs). */
+export const NSFS_MAGIC = 0x6e736673;
 
 /** `fstatfs().f_type` of a procfs mount. */
 export const PROC_SUPER_MAGIC = 0x9fa0;

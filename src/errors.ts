@@ -101,7 +101,12 @@ export class SyscallError extends Error {
   constructor(syscall: string, errno: number, subject = "", options?: ErrorOptions, detail?: string) {
     const code = errnoName(errno);
     const description = errnoDescription(errno);
-    super(`${syscall}(${subject}) failed: ${code} (${description})${detail ? `: ${detail}` : ""}`, options);
+    super(
+      `${syscall}(${excerpt(subject, MAX_SUBJECT)}) failed: ${code} (${description})${
+        detail ? `: ${detail}` : ""
+      }`,
+      options,
+    );
     this.errno = errno;
     this.code = code;
     this.syscall = syscall;
@@ -147,12 +152,47 @@ export function assertPid(pid: unknown, what = "pid"): asserts pid is number {
   }
 }
 
-/** Throws unless `fd` is a non-negative 32-bit integer. */
-export function assertFd(fd: unknown, what = "fd"): asserts fd is number {
+/**
+ * Returns `fd` unless it is not a non-negative 32-bit integer (then throws). `-0` comes back as `0`: Deno's FFI
+ * refuses `-0` as an `i32`.
+ */
+export function fdArgument(fd: unknown, what = "fd"): number {
   if (typeof fd !== "number") throw new TypeError(`Expected ${what} to be a number, got ${typeof fd}`);
   if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
     throw new RangeError(`Expected ${what} to be a non-negative integer below 2^31, got ${fd}`);
   }
+  return fd | 0;
+}
+
+/**
+ * Reads `options[key]` once: `false` when absent, the value when it is a boolean, else a `TypeError` (a truthy
+ * string is not `true`).
+ */
+export function booleanOption(options: object | undefined, key: string, what = "options"): boolean {
+  const value = options === undefined ? undefined : (options as Record<string, unknown>)[key];
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") {
+    throw new TypeError(`Expected ${what}.${key} to be a boolean, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** How long an input may be quoted in an error message before it is cut (with "…"). */
+export const MAX_QUOTED = 64;
+const MAX_SUBJECT = 256;
+
+/** At most `max` characters of `text`, with "…" when cut: error messages never repeat a huge input. */
+export function excerpt(text: string, max = MAX_QUOTED): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
+/** An input quoted for an error message: a string as JSON (cut to {@link MAX_QUOTED}), else its type. */
+export function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(excerpt(value));
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") {
+    return excerpt(String(value));
+  }
+  return value === null ? "null" : typeof value;
 }
 
 /** Throws a `TypeError` unless `options` is undefined or an object. */

@@ -5,11 +5,28 @@
  */
 
 import { Errno, LE, libc, pidfd_send_signal, STAT, STATFS, structBuffer } from "../ffi/mod.ts";
-import { check, SyscallError } from "./errors.ts";
+import { check, fdArgument, SyscallError } from "./errors.ts";
 
 // Safety net only: closes fds whose owner was garbage-collected without close(). The held value is the raw fd
 // number (holding the object would keep it alive); the owner itself is the unregister token.
 const leakGuard = new FinalizationRegistry<number>((fd) => libc.close(fd));
+
+// Set by `constructOwner` for exactly one construction: the constructors of OwnedFd and its subclasses are not
+// reachable from outside the library, so no object can wrap an fd that was not checked.
+let permitted = false;
+
+/**
+ * Runs `make`, which constructs one `OwnedFd` (or subclass) for an fd the library has checked. Module-internal:
+ * a direct `new` from anywhere else is a `TypeError`.
+ */
+export function constructOwner<T extends OwnedFd>(make: () => T): T {
+  permitted = true;
+  try {
+    return make();
+  } finally {
+    permitted = false;
+  }
+}
 
 /**
  * An owned file descriptor, after Rust's `OwnedFd`: it closes its fd once, on {@link OwnedFd.close} or at the
@@ -36,6 +53,10 @@ export class OwnedFd implements Disposable {
    * @param fd An open file descriptor.
    */
   protected constructor(fd: number) {
+    if (!permitted) {
+      throw new TypeError("Illegal constructor: use OwnedFd.unsafeFromRaw or the class's factories");
+    }
+    permitted = false;
     this.#fd = fd;
     leakGuard.register(this, fd, this);
   }
@@ -45,13 +66,12 @@ export class OwnedFd implements Disposable {
    *
    * @param fd An open file descriptor, now owned by the result.
    * @returns The owner of `fd`.
+   * @throws {TypeError} If `fd` is not a number.
    * @throws {RangeError} If `fd` is not a non-negative integer.
    */
   static unsafeFromRaw(fd: number): OwnedFd {
-    if (!Number.isInteger(fd) || fd < 0 || fd > 0x7fffffff) {
-      throw new RangeError(`Expected fd to be a non-negative integer below 2^31, got ${fd}`);
-    }
-    return new OwnedFd(fd);
+    const raw = fdArgument(fd);
+    return constructOwner(() => new OwnedFd(raw));
   }
 
   /**
@@ -128,6 +148,28 @@ export function confirmNotReaped(pidfd: number, syscall: string, subject: string
   if (pidfd_send_signal(pidfd, 0, 0) === -Errno.ESRCH) {
     throw new SyscallError(syscall, Errno.ESRCH, String(subject), undefined, "the process has been reaped");
   }
+}
+
+/**
+ * The error for a call on an owned fd that answered as only another kind of file would (`ENOTTY` from an ioctl
+ * that the capability probe showed to work, a regular file polling readable): the fd is not what its owner
+ * should hold, because it was closed and its number reused behind the library's back. An error about that fd,
+ * never a reason to believe the kernel lacks the feature.
+ */
+export function notWhatItShouldBe(
+  syscall: string,
+  errno: number,
+  fd: number,
+  subject: string | number,
+  expected: string,
+): SyscallError {
+  return new SyscallError(
+    syscall,
+    errno,
+    String(subject),
+    undefined,
+    `fd ${fd} is not ${expected} (was it closed behind this library's back and its number reused?)`,
+  );
 }
 
 /** Wraps a raw fd the library just obtained from the kernel. */

@@ -22,9 +22,10 @@ import {
   NS_GET_USERNS,
   structBuffer,
 } from "../ffi/mod.ts";
-import { check, SyscallError } from "./errors.ts";
-import { closeRaw, inodeOf, OwnedFd } from "./fd.ts";
-import { openPath } from "./procfs.ts";
+import { check, describe, excerpt, SyscallError } from "./errors.ts";
+import { closeRaw, constructOwner, inodeOf, notWhatItShouldBe, OwnedFd } from "./fd.ts";
+import { openNamespaceFile } from "./procfs.ts";
+import { supports } from "./supports.ts";
 
 /** The eight kinds of namespace, named as in `/proc/<pid>/ns/`. */
 export type NamespaceType = "cgroup" | "ipc" | "mnt" | "net" | "pid" | "time" | "user" | "uts";
@@ -67,9 +68,6 @@ const TYPE_OF_BIT = new Map<number, NamespaceType>(
 
 const u64 = structBuffer(8);
 
-/** `NS_GET_ID` missing (before Linux 6.18): ids fall back to the nsfs inode. */
-let hasNsGetId = true;
-
 // Set by the class's static block: module code may construct, users may not.
 let construct: (fd: number, kind: NamespaceType) => Namespace;
 
@@ -103,8 +101,7 @@ export function registerNamespaceClass(kind: NamespaceType, make: (fd: number) =
  * ```
  */
 export class Namespace extends OwnedFd {
-  /** The namespace type, read from the kernel (`NS_GET_NSTYPE`). */
-  readonly kind: NamespaceType;
+  #kind: NamespaceType;
   #id: bigint | undefined;
   #inode: number | undefined;
 
@@ -116,7 +113,17 @@ export class Namespace extends OwnedFd {
    */
   protected constructor(fd: number, kind: NamespaceType) {
     super(fd);
-    this.kind = kind;
+    this.#kind = kind;
+  }
+
+  /**
+   * The namespace type, read from the kernel (`NS_GET_NSTYPE`) when the handle was made.
+   *
+   * @throws {TypeError} If the handle is closed.
+   */
+  get kind(): NamespaceType {
+    this.fd; // use after close is an error here too
+    return this.#kind;
   }
 
   /**
@@ -126,9 +133,12 @@ export class Namespace extends OwnedFd {
    * Permission: opening another process's `/proc/<pid>/ns/*` needs ptrace-read access to it (root, or the
    * same user without restrictions). Deno: `--allow-ffi` only.
    *
+   * The file is looked at through an `O_PATH` fd first and opened only when it lies on nsfs, then
+   * non-blocking: a FIFO, a device or a regular file is a `TypeError` and never blocks or touches it.
+   *
    * @param path The namespace file.
    * @returns An owned namespace handle; a PID namespace comes back as a `PidNamespace`.
-   * @throws {TypeError} If the file is not a namespace file.
+   * @throws {TypeError} If `path` is not a string or the file is not a namespace file.
    * @throws {SyscallError} `ENOENT`, `EACCES` and the like from opening the file.
    *
    * @example Open the caller's own network namespace
@@ -139,26 +149,26 @@ export class Namespace extends OwnedFd {
    * ```
    */
   static open(path: string): Namespace {
-    if (typeof path !== "string") throw new TypeError(`Expected path to be a string, got ${typeof path}`);
-    return adoptNamespace(openPath(path), path);
+    if (typeof path !== "string") throw new TypeError(`Expected path to be a string, got ${describe(path)}`);
+    return adoptNamespace(openNamespaceFile(path), path);
   }
 
   /**
-   * The namespace id (`NS_GET_ID`, Linux ≥ 6.18): unique and never reused during a boot. Before 6.18, the nsfs
-   * inode number, which identifies the namespace while it exists.
+   * The namespace id (`NS_GET_ID`, Linux ≥ 6.18): unique and never reused during a boot. Before 6.18 (as
+   * {@link supports} decides, once), the nsfs inode number, which identifies the namespace while it exists.
    *
    * @throws {TypeError} If the handle is closed.
+   * @throws {SyscallError} `ENOTTY` naming the fd when it is no longer an nsfs fd (closed and reused behind the
+   * library's back).
    */
   get id(): bigint {
+    const fd = this.fd; // use after close is an error even once the id is known
     if (this.#id !== undefined) return this.#id;
-    const fd = this.fd;
-    if (hasNsGetId) {
-      const r = libc.ioctl_ptr(fd, NS_GET_ID, u64.bytes);
-      if (r >= 0) return this.#id = u64.view.getBigUint64(0, LE);
-      if (r !== -Errno.ENOTTY) throw new SyscallError("NS_GET_ID", -r, this.kind);
-      hasNsGetId = false;
-    }
-    return this.#id = BigInt(this.inode);
+    if (!supports().nsGetId) return this.#id = BigInt(this.inode);
+    const r = libc.ioctl_ptr(fd, NS_GET_ID, u64.bytes);
+    if (r >= 0) return this.#id = u64.view.getBigUint64(0, LE);
+    if (r === -Errno.ENOTTY) throw notWhatItShouldBe("NS_GET_ID", -r, fd, this.#kind, "an nsfs fd");
+    throw new SyscallError("NS_GET_ID", -r, this.#kind);
   }
 
   /**
@@ -167,7 +177,8 @@ export class Namespace extends OwnedFd {
    * @throws {TypeError} If the handle is closed.
    */
   get inode(): number {
-    return this.#inode ??= Number(inodeOf(this.fd, this.kind));
+    const fd = this.fd;
+    return this.#inode ??= Number(inodeOf(fd, this.#kind));
   }
 
   /**
@@ -223,11 +234,12 @@ export class Namespace extends OwnedFd {
    */
   equals(other: Namespace): boolean {
     if (!(other instanceof Namespace)) throw new TypeError("Expected a Namespace");
-    return this.kind === other.kind && this.id === other.id;
+    const [a, b] = [this.id, other.id]; // both throw once closed
+    return this.#kind === other.#kind && a === b;
   }
 
   static {
-    construct = (fd, kind) => subclasses.get(kind)?.(fd) ?? new Namespace(fd, kind);
+    construct = (fd, kind) => constructOwner(() => subclasses.get(kind)?.(fd) ?? new Namespace(fd, kind));
   }
 }
 
@@ -238,9 +250,13 @@ export class Namespace extends OwnedFd {
 export function adoptNamespace(fd: number, what: string): Namespace {
   try {
     const r = libc.ioctl_val(fd, NS_GET_NSTYPE, 0);
-    if (r === -Errno.ENOTTY || r === -Errno.EINVAL) throw new TypeError(`Not a namespace file: ${what}`);
+    if (r === -Errno.ENOTTY || r === -Errno.EINVAL) {
+      throw new TypeError(`Not a namespace file: ${excerpt(what)}`);
+    }
     const kind = TYPE_OF_BIT.get(check(r, "NS_GET_NSTYPE", what));
-    if (kind === undefined) throw new TypeError(`Unknown namespace type ${r} of ${what}`);
+    if (kind === undefined) {
+      throw new TypeError(`Unknown namespace type ${r} of ${excerpt(what)}`);
+    }
     return construct(fd, kind);
   } catch (e) {
     closeRaw(fd);

@@ -20,17 +20,28 @@ import {
   NS_GET_PID_IN_PIDNS,
   NS_GET_TGID_FROM_PIDNS,
   NS_GET_TGID_IN_PIDNS,
+  NSFS_MAGIC,
   O_DIRECTORY,
   PID_NS_INIT_INO,
   pidfd_open,
   PIDFD_THREAD,
   PROC_SUPER_MAGIC,
 } from "../ffi/mod.ts";
-import { assertOptions, assertPid, check, SyscallError, UnsupportedError } from "./errors.ts";
-import { closeRaw, confirmNotReaped, fsTypeOf, inodeOf } from "./fd.ts";
+import {
+  assertOptions,
+  assertPid,
+  booleanOption,
+  check,
+  describe,
+  excerpt,
+  SyscallError,
+  UnsupportedError,
+} from "./errors.ts";
+import { closeRaw, confirmNotReaped, fsTypeOf, inodeOf, notWhatItShouldBe } from "./fd.ts";
 import { adoptNamespace, Namespace, registerNamespaceClass } from "./namespace.ts";
 import { Pidfd } from "./pidfd.ts";
 import { intsField, listDir, openPath, readText } from "./procfs.ts";
+import { supports } from "./supports.ts";
 
 /** How {@link translatePid} translates: `"auto"` picks the fastest method that works here and remembers it. */
 export type TranslationMethod = "auto" | "ioctl" | "fdinfo" | "procfs";
@@ -66,9 +77,6 @@ const METHODS: ReadonlySet<string> = new Set(["auto", "ioctl", "fdinfo", "procfs
 /** The longest chain of nested PID namespaces (`MAX_PID_NS_LEVEL`). */
 const MAX_LEVELS = 32;
 
-// What this kernel offers, found out once (kernel-api.md §15.7: ENOTTY from a translation ioctl can mean "not
-// found" on kernels without the 2026 stable fix, so support is confirmed on a pid that certainly exists).
-let ioctlSupported: boolean | undefined;
 let autoMethods: ResolvedMethods | undefined;
 // The caller's own PID namespace (it never changes for a process), opened once and kept.
 let callerNs: PidNamespace | undefined;
@@ -196,8 +204,9 @@ export class PidNamespace extends Namespace {
   static override open(path: string): PidNamespace {
     const ns = Namespace.open(path);
     if (ns instanceof PidNamespace) return ns;
+    const kind = ns.kind;
     ns.close();
-    throw new TypeError(`Not a PID namespace: ${path} is a ${ns.kind} namespace`);
+    throw new TypeError(`Not a PID namespace: ${excerpt(path)} is a ${kind} namespace`);
   }
 
   /**
@@ -226,7 +235,7 @@ export class PidNamespace extends Namespace {
    * ```
    */
   static ofProcfs(root: string = "/proc"): PidNamespace {
-    if (typeof root !== "string") throw new TypeError(`Expected root to be a string, got ${typeof root}`);
+    if (typeof root !== "string") throw new TypeError(`Expected root to be a string, got ${describe(root)}`);
     const rootFd = openProcfsRoot(root);
     try {
       return namespaceOfProcfs(rootFd, root);
@@ -265,7 +274,7 @@ export class PidNamespace extends Namespace {
     assertPid(pid);
     const tgid = tgidOption(options);
     const fd = this.fd;
-    if (ioctlSupported === true) {
+    if (supports().pidnsTranslation) {
       const r = libc.ioctl_val(fd, tgid ? NS_GET_TGID_FROM_PIDNS : NS_GET_PID_FROM_PIDNS, pid);
       if (r > 0) return r;
       throw translationError(this, pid, tgid, true, r);
@@ -303,7 +312,7 @@ export class PidNamespace extends Namespace {
     assertPid(pid);
     const tgid = tgidOption(options);
     const fd = this.fd;
-    if (ioctlSupported === true) {
+    if (supports().pidnsTranslation) {
       const r = libc.ioctl_val(fd, tgid ? NS_GET_TGID_IN_PIDNS : NS_GET_PID_IN_PIDNS, pid);
       if (r > 0) return r;
       throw translationError(this, pid, tgid, false, r);
@@ -333,7 +342,7 @@ export class PidNamespace extends Namespace {
    */
   initPid(): number {
     const fd = this.fd;
-    if (ioctlSupported === true) {
+    if (supports().pidnsTranslation) {
       const r = libc.ioctl_val(fd, NS_GET_PID_FROM_PIDNS, 1);
       if (r > 0) return r;
       throw initGone(this, translationError(this, 1, false, true, r));
@@ -433,6 +442,7 @@ export class PidNamespace extends Namespace {
    * ```
    */
   get level(): number {
+    this.fd; // use after close is an error even once the level is known
     if (this.#level !== undefined) return this.#level;
     const walk = walkUp(this, PID_NS_INIT_INO);
     if (!walk.found) {
@@ -530,7 +540,7 @@ export function translatePid(pid: number, options: TranslatePidOptions = {}): nu
   const method = options.method ?? "auto";
   if (typeof method !== "string" || !METHODS.has(method)) {
     throw new TypeError(
-      `Unknown translation method: ${JSON.stringify(method)} (use auto, ioctl, fdinfo or procfs)`,
+      `Unknown translation method: ${describe(method)} (use auto, ioctl, fdinfo or procfs)`,
     );
   }
   const tgid = tgidOption(options);
@@ -589,7 +599,7 @@ export function openProcfsRoot(root: string): number {
   const fd = openPath(root, O_DIRECTORY);
   try {
     if (fsTypeOf(fd, root) !== PROC_SUPER_MAGIC) {
-      throw new TypeError(`Not a procfs mount: ${root}`);
+      throw new TypeError(`Not a procfs mount: ${excerpt(root)}`);
     }
     return fd;
   } catch (e) {
@@ -681,6 +691,10 @@ export function translationError(
   context?: Context,
 ): Error {
   const name = requestName(tgid, toCaller);
+  // ENOTTY can mean "not found" (kernel-api.md §15.7) only from a real nsfs fd.
+  if (r === -Errno.ENOTTY && fsTypeOf(ns.fd, name) !== NSFS_MAGIC) {
+    return notWhatItShouldBe(name, Errno.ENOTTY, ns.fd, pid, "an nsfs fd");
+  }
   if (r === -Errno.ENOTTY && !probeIoctl()) {
     return new UnsupportedError(
       "pidnsTranslation",
@@ -714,18 +728,8 @@ function namespaceOption(ns: unknown, name: string): void {
 }
 
 function tgidOption(options: PidTranslateOptions | undefined): boolean {
-  if (options === undefined) return false;
-  if (options === null || typeof options !== "object") {
-    throw new TypeError(
-      `Expected options to be an object, got ${options === null ? "null" : typeof options}`,
-    );
-  }
-  const tgid = options.tgid;
-  if (tgid === undefined) return false;
-  if (typeof tgid !== "boolean") {
-    throw new TypeError(`Expected options.tgid to be a boolean, got ${typeof tgid}`);
-  }
-  return tgid;
+  assertOptions(options);
+  return booleanOption(options, "tgid");
 }
 
 function requestName(tgid: boolean, toCaller: boolean): string {
@@ -804,15 +808,13 @@ function callerNamespace(): PidNamespace {
 }
 
 /**
- * Whether the translation ioctls work, found once: `NS_GET_PID_IN_PIDNS(own namespace, getpid())` must answer
- * `getpid()` (kernel-api.md §15.7). Afterwards `ENOTTY` on a known PID namespace means "not found".
+ * Whether the translation ioctls work, as {@link supports} probed them once: `NS_GET_PID_IN_PIDNS(own
+ * namespace, getpid())` must answer `getpid()` (kernel-api.md §15.7: `ENOTTY` from a translation ioctl can mean
+ * "not found" on kernels without the 2026 stable fix). Afterwards `ENOTTY` on a known PID namespace means "not
+ * found".
  */
 function probeIoctl(): boolean {
-  if (ioctlSupported === undefined) {
-    const self = libc.getpid();
-    ioctlSupported = libc.ioctl_val(callerNamespace().fd, NS_GET_PID_IN_PIDNS, self) === self;
-  }
-  return ioctlSupported;
+  return supports().pidnsTranslation;
 }
 
 function resolveAuto(toCaller: boolean): Exclude<TranslationMethod, "auto"> {
@@ -830,7 +832,9 @@ function resolveAuto(toCaller: boolean): Exclude<TranslationMethod, "auto"> {
         } finally {
           self.close();
         }
-      } catch {
+      } catch (e) {
+        // Running out of fds says nothing about the kernel: fail this call, decide on a later one.
+        if (e instanceof SyscallError && (e.code === "EMFILE" || e.code === "ENFILE")) throw e;
         fdinfo = false;
       }
       autoMethods = { toCaller: "procfs", fromCaller: fdinfo ? "fdinfo" : "procfs" };
@@ -970,8 +974,7 @@ function fdinfoChain(pidfd: number): number[] | null {
 
 /** `pidfd_open` of any task: a thread pidfd where the kernel has them (6.9+), so that any tid works. */
 function openTaskPidfd(pid: number): number {
-  const fd = pidfd_open(pid, PIDFD_THREAD);
-  return fd === -Errno.EINVAL ? pidfd_open(pid, 0) : fd;
+  return pidfd_open(pid, supports().pidfdThread ? PIDFD_THREAD : 0);
 }
 
 /**

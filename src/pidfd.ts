@@ -38,13 +38,32 @@ import {
   POLLIN,
   structBuffer,
 } from "../ffi/mod.ts";
-import { assertFd, assertOptions, assertPid, check, SyscallError, UnsupportedError } from "./errors.ts";
-import { closeRaw, confirmNotReaped, fsTypeOf, inodeOf, OwnedFd, ownFd } from "./fd.ts";
+import {
+  assertOptions,
+  assertPid,
+  booleanOption,
+  check,
+  describe,
+  fdArgument,
+  SyscallError,
+  UnsupportedError,
+} from "./errors.ts";
+import {
+  closeRaw,
+  confirmNotReaped,
+  constructOwner,
+  fsTypeOf,
+  inodeOf,
+  notWhatItShouldBe,
+  OwnedFd,
+  ownFd,
+} from "./fd.ts";
 import { adoptNamespace, type Namespace, type NamespaceKind } from "./namespace.ts";
 import { nspidOf, type PidNamespace } from "./pid_namespace.ts";
 import { openProcDir, type ProcDir } from "./proc_dir.ts";
 import { intsField, openPath, readText } from "./procfs.ts";
 import { type Signal, signalNumber } from "./signals.ts";
+import { supports } from "./supports.ts";
 import { exitedOf, type ExitStatus, markOwnChild, releaseWaits, waitFor, type WaitOptions } from "./wait.ts";
 
 /** Options of {@link Pidfd.open}. */
@@ -148,17 +167,10 @@ const SIGNAL_SCOPES = {
   "process-group": PIDFD_SIGNAL_PROCESS_GROUP,
 } as const;
 
-// The default options, shared rather than a new object per call.
-const NO_OPTIONS: Readonly<PidfdInfoOptions> = Object.freeze({});
-
 // Struct buffers, allocated once.
 const infoBuf = structBuffer(PIDFD_INFO.size);
 const pollBuf = structBuffer(POLLFD.size);
 const ONE = 1n;
-
-// Kernel features found missing at run time (ENOTTY or EINVAL from an ioctl on a pidfd), remembered.
-let hasInfoIoctl = true;
-let hasNamespaceIoctls = true;
 
 // Set by the class's static block: module code may construct, users may not.
 let construct: (fd: number, pid: number) => Pidfd;
@@ -199,6 +211,7 @@ export class Pidfd extends OwnedFd {
    * @param pid The process id (or thread id with `thread`), as seen in the caller's PID namespace.
    * @param options `thread` to refer to one thread, `nonblock` for non-blocking `waitid`.
    * @returns An owned pidfd.
+   * @throws {TypeError} If `thread` or `nonblock` is given and not a boolean.
    * @throws {RangeError} If `pid` is not a positive integer below 2^31.
    * @throws {SyscallError} `ESRCH` if no such process exists (or it was reaped); `ENOENT` for a non-leader
    * thread without `thread`; `EINVAL` for flags this kernel lacks; `EMFILE` at the fd limit.
@@ -209,16 +222,17 @@ export class Pidfd extends OwnedFd {
    * using pidfd = Pidfd.open(1234, { nonblock: true });
    * ```
    */
-  static open(pid: number, options: PidfdOpenOptions = {}): Pidfd {
+  static open(pid: number, options?: PidfdOpenOptions): Pidfd {
     assertPid(pid);
     assertOptions(options);
-    const flags = (options.thread ? PIDFD_THREAD : 0) | (options.nonblock ? PIDFD_NONBLOCK : 0);
+    const flags = (booleanOption(options, "thread") ? PIDFD_THREAD : 0) |
+      (booleanOption(options, "nonblock") ? PIDFD_NONBLOCK : 0);
     const fd = pidfd_open(pid, flags);
     if (fd < 0) {
       const detail = fd === -Errno.EMFILE ? EMFILE_HINT : undefined;
       throw new SyscallError("pidfd_open", -fd, String(pid), undefined, detail);
     }
-    return new Pidfd(fd, pid);
+    return construct(fd, pid);
   }
 
   /**
@@ -265,15 +279,16 @@ export class Pidfd extends OwnedFd {
    */
   static fromChild(child: { readonly pid: number | undefined }): Pidfd {
     if (child === null || typeof child !== "object") throw new TypeError("Expected a child process object");
-    if (child.pid === undefined) throw new TypeError("The child has no pid (it failed to start)");
-    const pidfd = Pidfd.open(child.pid);
+    const pid = child.pid; // read once
+    if (pid === undefined) throw new TypeError("The child has no pid (it failed to start)");
+    const pidfd = Pidfd.open(pid);
     try {
       const self = libc.getpid();
       const { ppid } = pidfd.info();
       if (ppid !== self) {
-        throw new TypeError(`Process ${child.pid} is not a child of this process (its parent is ${ppid})`);
+        throw new TypeError(`Process ${pid} is not a child of this process (its parent is ${ppid})`);
       }
-      if (!pidfd.isAlive()) throw new SyscallError("Pidfd.fromChild", Errno.ESRCH, String(child.pid));
+      if (!pidfd.isAlive()) throw new SyscallError("Pidfd.fromChild", Errno.ESRCH, String(pid));
       return pidfd;
     } catch (e) {
       pidfd.close();
@@ -300,8 +315,8 @@ export class Pidfd extends OwnedFd {
    * @throws {UnsupportedError} Before Linux 6.9, where all pidfds share one anonymous inode.
    */
   get id(): bigint {
+    const fd = this.fd; // use after close is an error even once the id is known
     if (this.#id !== undefined) return this.#id;
-    const fd = this.fd;
     if (fsTypeOf(fd, this.#pid) !== PID_FS_MAGIC) {
       throw new UnsupportedError(
         "pidfs",
@@ -335,13 +350,15 @@ export class Pidfd extends OwnedFd {
    * What the kernel knows about the process: `PIDFD_GET_INFO` (Linux ≥ 6.13; exit status ≥ 6.15, coredump
    * mask ≥ 6.16). Needs no privilege beyond holding the pidfd.
    *
-   * On kernels without the ioctl (it answers `ENOTTY` or `EINVAL`) it reads `/proc/self/fdinfo/<fd>` and
+   * On kernels without the ioctl (decided once by {@link supports}, never by a failure on this fd) it reads `/proc/self/fdinfo/<fd>` and
    * `/proc/<pid>/status`, then confirms through the pidfd that the process was not reaped meanwhile (so a
    * recycled pid cannot answer); `cgroupId`, `exitStatus` and `coredumpMask` are then listed in `unknown`.
    *
    * @param options `exit` for the exit status (after the process has been reaped), `coredump` for the mask.
    * @returns The process's ids, credentials, cgroup and, when asked and available, exit status.
-   * @throws {SyscallError} `ESRCH` once the process has been reaped (unless `exit` is asked and the kernel
+   * @throws {TypeError} If the pidfd is closed, or `exit`/`coredump` is given and not a boolean.
+   * @throws {SyscallError} `ENOTTY` naming the fd when it is no longer a pidfd (closed and reused behind the
+   * library's back); `ESRCH` once the process has been reaped (unless `exit` is asked and the kernel
    * kept the status); `EREMOTE` (`ESRCH` on older 6.18 stables) when it lies outside the caller's PID namespace.
    *
    * @example Read the parent and effective uid
@@ -351,23 +368,24 @@ export class Pidfd extends OwnedFd {
    * const { ppid, euid } = pidfd.info();
    * ```
    */
-  info(options: PidfdInfoOptions = NO_OPTIONS): PidfdInfo {
+  info(options?: PidfdInfoOptions): PidfdInfo {
+    // The options are read once, before the shared buffer is filled: no getter runs between ioctl and decode.
     assertOptions(options);
+    const exit = booleanOption(options, "exit");
+    const coredump = booleanOption(options, "coredump");
     const fd = this.fd;
-    if (hasInfoIoctl) {
-      const { bytes, view } = infoBuf;
-      bytes.fill(0);
-      const request = PIDFD_INFO_PID | PIDFD_INFO_CREDS | PIDFD_INFO_CGROUPID |
-        (options.exit ? PIDFD_INFO_EXIT : 0) | (options.coredump ? PIDFD_INFO_COREDUMP : 0);
-      view.setUint32(PIDFD_INFO.mask, request, LE); // the high half of the u64 mask stays 0
-      const r = libc.ioctl_ptr(fd, PIDFD_GET_INFO, bytes);
-      if (r >= 0) return decodeInfo(options);
-      if (r !== -Errno.ENOTTY && r !== -Errno.EINVAL) {
-        throw new SyscallError("PIDFD_GET_INFO", -r, String(this.#pid));
-      }
-      hasInfoIoctl = false; // a kernel before 6.13
+    if (!supports().pidfdInfo) return infoFromProcfs(this, exit, coredump);
+    const { bytes, view } = infoBuf;
+    bytes.fill(0);
+    const request = PIDFD_INFO_PID | PIDFD_INFO_CREDS | PIDFD_INFO_CGROUPID | (exit ? PIDFD_INFO_EXIT : 0) |
+      (coredump ? PIDFD_INFO_COREDUMP : 0);
+    view.setUint32(PIDFD_INFO.mask, request, LE); // the high half of the u64 mask stays 0
+    const r = libc.ioctl_ptr(fd, PIDFD_GET_INFO, bytes);
+    if (r >= 0) return decodeInfo(coredump);
+    if (r === -Errno.ENOTTY || r === -Errno.EINVAL) {
+      throw notWhatItShouldBe("PIDFD_GET_INFO", -r, fd, this.#pid, "a pidfd");
     }
-    return infoFromProcfs(this, options);
+    throw new SyscallError("PIDFD_GET_INFO", -r, String(this.#pid));
   }
 
   /**
@@ -379,7 +397,7 @@ export class Pidfd extends OwnedFd {
    *
    * @param signal A signal name (`"SIGTERM"`, `"TERM"`, `"SIGRTMIN+1"`) or number (0–64).
    * @param options `scope`: `"thread"`, `"process"` or `"process-group"`.
-   * @throws {TypeError} For an unknown signal name or scope.
+   * @throws {TypeError} For an unknown signal name or scope (read once, before any syscall).
    * @throws {RangeError} For a signal number outside 0–64.
    * @throws {SyscallError} `ESRCH` once the process has been reaped; `EPERM` without permission; `EINVAL`
    * for a scope this kernel lacks.
@@ -394,14 +412,15 @@ export class Pidfd extends OwnedFd {
   sendSignal(signal: Signal, options?: SendSignalOptions): void {
     const sig = signalNumber(signal);
     assertOptions(options);
+    const scope: unknown = options?.scope; // read once: a getter cannot change it after the check
     let flags = 0;
-    if (options?.scope !== undefined) {
-      if (!Object.hasOwn(SIGNAL_SCOPES, options.scope)) {
+    if (scope !== undefined) {
+      if (typeof scope !== "string" || !Object.hasOwn(SIGNAL_SCOPES, scope)) {
         throw new TypeError(
-          `Unknown signal scope: "${options.scope}" (use thread, process or process-group)`,
+          `Unknown signal scope: ${describe(scope)} (use thread, process or process-group)`,
         );
       }
-      flags = SIGNAL_SCOPES[options.scope];
+      flags = SIGNAL_SCOPES[scope as keyof typeof SIGNAL_SCOPES];
     }
     check(pidfd_send_signal(this.fd, sig, flags), "pidfd_send_signal", this.#pid);
   }
@@ -411,6 +430,9 @@ export class Pidfd extends OwnedFd {
    * (Linux ≥ 5.3). A zombie (exited, not yet reaped) counts as not alive. Needs no permission.
    *
    * @returns `false` once the process has exited.
+   * @throws {TypeError} If the pidfd is closed.
+   * @throws {SyscallError} `EBADF` naming the fd when it is no longer a pidfd (closed and reused behind the
+   * library's back; detected on Linux ≥ 6.9).
    *
    * @example
    * ```ts ignore
@@ -421,11 +443,17 @@ export class Pidfd extends OwnedFd {
    */
   isAlive(): boolean {
     const { view, bytes } = pollBuf;
-    view.setInt32(POLLFD.fd, this.fd, LE);
+    const fd = this.fd;
+    view.setInt32(POLLFD.fd, fd, LE);
     view.setInt16(POLLFD.events, POLLIN, LE);
     view.setInt16(POLLFD.revents, 0, LE);
     check(libc.poll(bytes, ONE, 0), "poll", this.#pid);
-    return (view.getInt16(POLLFD.revents, LE) & POLLIN) === 0;
+    if ((view.getInt16(POLLFD.revents, LE) & POLLIN) === 0) return true;
+    // Any regular file polls readable too: before answering "exited", make sure the fd is still a pidfd.
+    if (supports().pidfs && fsTypeOf(fd, this.#pid) !== PID_FS_MAGIC) {
+      throw notWhatItShouldBe("poll", Errno.EBADF, fd, this.#pid, "a pidfd");
+    }
+    return false;
   }
 
   /**
@@ -438,6 +466,7 @@ export class Pidfd extends OwnedFd {
    *
    * @param targetFd The fd number in the target process.
    * @returns An owned copy.
+   * @throws {TypeError} If `targetFd` is not a number.
    * @throws {RangeError} If `targetFd` is not a non-negative integer.
    * @throws {SyscallError} `EBADF` if `targetFd` is not open there; `EPERM` without ptrace rights; `ESRCH`
    * if the process is gone or exiting.
@@ -450,9 +479,9 @@ export class Pidfd extends OwnedFd {
    * ```
    */
   getfd(targetFd: number): OwnedFd {
-    assertFd(targetFd, "targetFd");
-    const fd = pidfd_getfd(this.fd, targetFd, 0);
-    if (fd < 0) throw new SyscallError("pidfd_getfd", -fd, `${this.#pid}, ${targetFd}`);
+    const target = fdArgument(targetFd, "targetFd");
+    const fd = pidfd_getfd(this.fd, target, 0);
+    if (fd < 0) throw new SyscallError("pidfd_getfd", -fd, `${this.#pid}, ${target}`);
     return ownFd(fd);
   }
 
@@ -489,17 +518,15 @@ export class Pidfd extends OwnedFd {
   namespace(kind: NamespaceKind): Namespace;
   namespace(kind: NamespaceKind): Namespace {
     if (typeof kind !== "string" || !Object.hasOwn(NAMESPACE_IOCTLS, kind)) {
-      throw new TypeError(`Unknown namespace kind: ${JSON.stringify(kind)}`);
+      throw new TypeError(`Unknown namespace kind: ${describe(kind)}`);
     }
     const fd = this.fd;
-    if (hasNamespaceIoctls) {
-      const [request, name] = NAMESPACE_IOCTLS[kind];
-      const r = libc.ioctl_val(fd, request, 0);
-      if (r >= 0) return adoptNamespace(r, kind);
-      if (r !== -Errno.ENOTTY) throw new SyscallError(name, -r, String(this.#pid));
-      hasNamespaceIoctls = false;
-    }
-    return namespaceFromProcfs(this, kind);
+    if (!supports().pidfdNamespaceIoctls) return namespaceFromProcfs(this, kind);
+    const [request, name] = NAMESPACE_IOCTLS[kind];
+    const r = libc.ioctl_val(fd, request, 0);
+    if (r >= 0) return adoptNamespace(r, kind);
+    if (r === -Errno.ENOTTY) throw notWhatItShouldBe(name, -r, fd, this.#pid, "a pidfd");
+    throw new SyscallError(name, -r, String(this.#pid));
   }
 
   /**
@@ -618,7 +645,7 @@ export class Pidfd extends OwnedFd {
   }
 
   static {
-    construct = (fd, pid) => new Pidfd(fd, pid);
+    construct = (fd, pid) => constructOwner(() => new Pidfd(fd, pid));
   }
 }
 
@@ -637,7 +664,7 @@ export const EMFILE_HINT = "the soft RLIMIT_NOFILE is reached; raise it with `ul
   "`ulimit -Hn`) or prlimit(1). Deno and Bun start with the soft limit already at the hard one: raise the hard " +
   "limit (`prlimit --nofile=<n>:<n> <command>` as root, or systemd's LimitNOFILE=)";
 
-function decodeInfo(options: PidfdInfoOptions): PidfdInfo {
+function decodeInfo(coredump: boolean): PidfdInfo {
   const { view } = infoBuf;
   const mask = view.getUint32(PIDFD_INFO.mask, LE); // every bit read here is in the low half
   const u32 = (
@@ -646,7 +673,7 @@ function decodeInfo(options: PidfdInfoOptions): PidfdInfo {
   ): number | null => (mask & bit ? view.getUint32(offset, LE) : null);
   const unknown: PidfdInfoField[] = [];
   // A kernel without the bit in its answer (6.13-6.15 for COREDUMP) cannot tell that field.
-  if (options.coredump && !(mask & PIDFD_INFO_COREDUMP)) unknown.push("coredumpMask");
+  if (coredump && !(mask & PIDFD_INFO_COREDUMP)) unknown.push("coredumpMask");
   return {
     pid: u32(PIDFD_INFO_PID, PIDFD_INFO.pid),
     tgid: u32(PIDFD_INFO_PID, PIDFD_INFO.tgid),
@@ -682,7 +709,7 @@ export function procfsPid(pidfd: Pidfd): number {
 }
 
 /** {@link Pidfd.info} from procfs, for kernels without `PIDFD_GET_INFO` (before 6.13). */
-export function infoFromProcfs(pidfd: Pidfd, options: PidfdInfoOptions = {}): PidfdInfo {
+export function infoFromProcfs(pidfd: Pidfd, exit = false, coredump = false): PidfdInfo {
   const pid = procfsPid(pidfd);
   let status: string;
   try {
@@ -698,8 +725,8 @@ export function infoFromProcfs(pidfd: Pidfd, options: PidfdInfoOptions = {}): Pi
   const uids = intsField(status, "Uid") ?? [];
   const gids = intsField(status, "Gid") ?? [];
   const unknown: PidfdInfoField[] = ["cgroupId"];
-  if (options.exit) unknown.push("exitStatus");
-  if (options.coredump) unknown.push("coredumpMask");
+  if (exit) unknown.push("exitStatus");
+  if (coredump) unknown.push("coredumpMask");
   return {
     pid,
     tgid: intsField(status, "Tgid")?.[0] ?? null,

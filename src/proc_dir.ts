@@ -5,11 +5,11 @@
  */
 
 import { Errno, O_DIRECTORY, pidfd_send_signal } from "../ffi/mod.ts";
-import { SyscallError } from "./errors.ts";
-import { closeRaw, OwnedFd } from "./fd.ts";
+import { describe, excerpt, SyscallError } from "./errors.ts";
+import { closeRaw, constructOwner, OwnedFd } from "./fd.ts";
 import { namespaceOfProcfs, openProcfsRoot } from "./pid_namespace.ts";
 import type { Pidfd } from "./pidfd.ts";
-import { intsField, openPath, readAll, readText } from "./procfs.ts";
+import { intsField, openPath, openProcfsFile, readAll, readText } from "./procfs.ts";
 
 // Set by the class's static block: module code may construct, users may not.
 let construct: (fd: number, pid: number, root: string) => ProcDir;
@@ -31,15 +31,33 @@ let construct: (fd: number, pid: number, root: string) => ProcDir;
  * ```
  */
 export class ProcDir extends OwnedFd {
-  /** The pid as the procfs instance numbers it (the directory's name), in its PID namespace. */
-  readonly pid: number;
-  /** The procfs mount point the directory belongs to. */
-  readonly root: string;
+  #pid: number;
+  #root: string;
 
   private constructor(fd: number, pid: number, root: string) {
     super(fd);
-    this.pid = pid;
-    this.root = root;
+    this.#pid = pid;
+    this.#root = root;
+  }
+
+  /**
+   * The pid as the procfs instance numbers it (the directory's name), in its PID namespace.
+   *
+   * @throws {TypeError} If the directory is closed.
+   */
+  get pid(): number {
+    this.fd; // use after close is an error here too
+    return this.#pid;
+  }
+
+  /**
+   * The procfs mount point the directory belongs to.
+   *
+   * @throws {TypeError} If the directory is closed.
+   */
+  get root(): string {
+    this.fd;
+    return this.#root;
   }
 
   /**
@@ -47,9 +65,15 @@ export class ProcDir extends OwnedFd {
    * `openat(2)` relative to it. Permission: that of the file (`environ` needs ptrace-read access; `status`
    * and `cmdline` are world-readable).
    *
+   * Only procfs files are read: the path is looked at through an `O_PATH` fd first, so a link that leads out
+   * of procfs (`fd/0` to a pipe or a FIFO, `cwd/…`) is a `TypeError` and never blocks. At most 16 MiB are read
+   * (`pagemap` describes the whole address space): a larger file is a `RangeError`.
+   *
    * @param name A relative path inside the directory, without `..` components.
    * @returns The file's contents as text.
-   * @throws {TypeError} If the directory is closed, or `name` is not a relative path inside it.
+   * @throws {TypeError} If the directory is closed, `name` is not a relative path inside it, or it names no
+   * procfs file.
+   * @throws {RangeError} If the file is larger than 16 MiB.
    * @throws {SyscallError} `ENOENT` or `ESRCH` once the process has been reaped; `EACCES` without permission.
    *
    * @example
@@ -61,15 +85,15 @@ export class ProcDir extends OwnedFd {
    * ```
    */
   readText(name: string): string {
-    if (typeof name !== "string") throw new TypeError(`Expected name to be a string, got ${typeof name}`);
+    if (typeof name !== "string") throw new TypeError(`Expected name to be a string, got ${describe(name)}`);
     if (name === "" || name.startsWith("/") || name.split("/").includes("..")) {
-      throw new TypeError(`Expected a relative path inside the directory, got ${JSON.stringify(name)}`);
+      throw new TypeError(`Expected a relative path inside the directory, got ${describe(name)}`);
     }
     const fd = this.fd;
-    const path = `${this.root}/${this.pid}/${name}`;
+    const path = `${this.#root}/${this.#pid}/${excerpt(name)}`;
     let file: number;
     try {
-      file = openPath(name, 0, fd);
+      file = openProcfsFile(name, fd);
     } catch (e) {
       if (e instanceof SyscallError) throw new SyscallError("open", e.errno, path, { cause: e });
       throw e;
@@ -82,13 +106,13 @@ export class ProcDir extends OwnedFd {
   }
 
   static {
-    construct = (fd, pid, root) => new ProcDir(fd, pid, root);
+    construct = (fd, pid, root) => constructOwner(() => new ProcDir(fd, pid, root));
   }
 }
 
 /** `Pidfd.openProcDir`: see there. */
 export function openProcDir(pidfd: Pidfd, root: string): ProcDir {
-  if (typeof root !== "string") throw new TypeError(`Expected root to be a string, got ${typeof root}`);
+  if (typeof root !== "string") throw new TypeError(`Expected root to be a string, got ${describe(root)}`);
   const fd = pidfd.fd; // a closed pidfd is a TypeError before any syscall
   const rootFd = openProcfsRoot(root);
   try {

@@ -8,40 +8,118 @@
  * @module
  */
 
-import { AT_FDCWD, cPath, DIRENT64, libc, O_CLOEXEC, O_DIRECTORY, O_RDONLY } from "../ffi/mod.ts";
-import { check, SyscallError } from "./errors.ts";
+import {
+  AT_FDCWD,
+  cPath,
+  DIRENT64,
+  libc,
+  NSFS_MAGIC,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_NOCTTY,
+  O_NONBLOCK,
+  O_PATH,
+  O_RDONLY,
+  PROC_SUPER_MAGIC,
+} from "../ffi/mod.ts";
+import { check, excerpt, SyscallError } from "./errors.ts";
+import { closeRaw, fsTypeOf } from "./fd.ts";
+
+/**
+ * The most a procfs read returns: 16 MiB. A larger file (`pagemap` describes the whole address space, terabytes
+ * of it) is a `RangeError` rather than unbounded memory.
+ */
+export const MAX_READ = 16 * 1024 * 1024;
+const INITIAL_BUFFER = 16384;
 
 const decoder = new TextDecoder();
-let buffer = new Uint8Array(16384);
+let buffer = new Uint8Array(INITIAL_BUFFER);
 let bufferSize = BigInt(buffer.length);
 
-/** Opens `path` (relative to `dirfd`) read-only and close-on-exec; returns the fd or throws. */
+/**
+ * Opens `path` (relative to `dirfd`) read-only, close-on-exec and non-blocking (a FIFO or pipe can never stall
+ * the event loop, in `open` or in `read`); returns the fd or throws.
+ */
 export function openPath(path: string, flags = 0, dirfd = AT_FDCWD): number {
   const c = cPath(path);
-  if (c === null) throw new TypeError(`Invalid path: ${JSON.stringify(path)}`);
-  return check(libc.openat(dirfd, c, O_RDONLY | O_CLOEXEC | flags, 0), "open", path);
+  if (c === null) throw new TypeError(`Invalid path: ${JSON.stringify(excerpt(path))}`);
+  return check(libc.openat(dirfd, c, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | flags, 0), "open", path);
 }
 
-/** Reads all of an open fd as text. Throws a {@link SyscallError} naming `what` on failure. */
+/**
+ * Opens `path` (relative to `dirfd`) only if it lies on the filesystem `magic`: looked at through an `O_PATH`
+ * fd first (which opens nothing: no FIFO waits, no device driver runs), then opened as {@link openPath} does
+ * and checked again. Anything else is a `TypeError` saying it is not `what`.
+ */
+function openOn(path: string, dirfd: number, magic: number, what: string): number {
+  const c = cPath(path);
+  if (c === null) throw new TypeError(`Invalid path: ${JSON.stringify(excerpt(path))}`);
+  const probe = check(libc.openat(dirfd, c, O_PATH | O_CLOEXEC, 0), "open", path);
+  try {
+    if (fsTypeOf(probe, path) !== magic) throw new TypeError(`Not ${what}: ${excerpt(path)}`);
+  } finally {
+    closeRaw(probe);
+  }
+  const fd = openPath(path, 0, dirfd);
+  try {
+    // The path may have been replaced between the two opens.
+    if (fsTypeOf(fd, path) !== magic) throw new TypeError(`Not ${what}: ${excerpt(path)}`);
+    return fd;
+  } catch (e) {
+    closeRaw(fd);
+    throw e;
+  }
+}
+
+/** Opens a namespace file (nsfs) for its ioctls; anything else is a `TypeError`, and nothing blocks. */
+export function openNamespaceFile(path: string, dirfd = AT_FDCWD): number {
+  return openOn(path, dirfd, NSFS_MAGIC, "a namespace file");
+}
+
+/**
+ * Opens a procfs file for reading; a link out of procfs (`fd/0` to a pipe, `cwd/…`) is a `TypeError`, and
+ * nothing blocks.
+ */
+export function openProcfsFile(path: string, dirfd = AT_FDCWD): number {
+  return openOn(path, dirfd, PROC_SUPER_MAGIC, "a procfs file");
+}
+
+/**
+ * Reads all of an open fd as text, at most {@link MAX_READ} bytes. Throws a {@link SyscallError} naming `what`
+ * on failure, a `RangeError` when the file is larger.
+ */
 export function readAll(fd: number, what: string): string {
-  let length = 0;
-  for (;;) {
-    if (length === buffer.length) {
-      const bigger = new Uint8Array(buffer.length * 2);
-      bigger.set(buffer);
-      buffer = bigger;
+  try {
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) {
+        if (length >= MAX_READ) {
+          throw new RangeError(
+            `${excerpt(what)} is larger than ${MAX_READ} bytes, the limit of a procfs read`,
+          );
+        }
+        const bigger = new Uint8Array(buffer.length * 2);
+        bigger.set(buffer);
+        buffer = bigger;
+        bufferSize = BigInt(buffer.length);
+      }
+      // Always offer the whole buffer and read into its tail through a subarray only when needed: procfs files
+      // are generated on read and almost always arrive in one piece.
+      const r = length === 0 ? libc.read(fd, buffer, bufferSize) : libc.read(
+        fd,
+        buffer.subarray(length),
+        BigInt(buffer.length - length),
+      );
+      if (r < 0) throw new SyscallError("read", -r, what);
+      if (r === 0) return decoder.decode(buffer.subarray(0, length));
+      length += r;
+    }
+  } finally {
+    // A rare big read (maps, smaps of a large process) does not keep its buffer for the life of the process.
+    if (buffer.length > 1024 * 1024) {
+      buffer = new Uint8Array(INITIAL_BUFFER);
       bufferSize = BigInt(buffer.length);
     }
-    // Always offer the whole buffer and read into its tail through a subarray only when needed: procfs files
-    // are generated on read and almost always arrive in one piece.
-    const r = length === 0 ? libc.read(fd, buffer, bufferSize) : libc.read(
-      fd,
-      buffer.subarray(length),
-      BigInt(buffer.length - length),
-    );
-    if (r < 0) throw new SyscallError("read", -r, what);
-    if (r === 0) return decoder.decode(buffer.subarray(0, length));
-    length += r;
   }
 }
 

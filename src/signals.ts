@@ -4,6 +4,8 @@
  * @module
  */
 
+import { describe } from "./errors.ts";
+
 /** The name of a classic (non-real-time) signal. */
 export type ClassicSignalName =
   | "SIGHUP"
@@ -97,25 +99,28 @@ export type Signal = SignalName | number;
 
 const RT = /^SIGRT(MIN|MAX)(?:([+-])(\d{1,2}))?$/;
 
+/** Only ASCII letters fold: `"ſigterm"` (long s, which Unicode upper-cases to S) names no signal. */
+const ASCII_NAME = /^[A-Za-z0-9+-]{1,16}$/;
+
 /**
- * The number of a signal given by name or number. Names may omit the `SIG` prefix and are case-insensitive
- * (`"term"`, `"SIGTERM"`). Throws a `TypeError` for an unknown name and a `RangeError` for a number outside
- * 0..64.
+ * The number of a signal given by name or number. Names may omit the `SIG` prefix and are ASCII
+ * case-insensitive (`"term"`, `"SIGTERM"`). Throws a `TypeError` for an unknown name and a `RangeError` for a
+ * number outside 0..64. `-0` is 0.
  */
 export function signalNumber(signal: unknown): number {
   if (typeof signal === "number") {
     if (!Number.isInteger(signal) || signal < 0 || signal > SIGRTMAX) {
       throw new RangeError(`Expected a signal number from 0 to ${SIGRTMAX}, got ${signal}`);
     }
-    return signal;
+    return signal | 0; // never -0, which Deno's FFI refuses as an i32
   }
   if (typeof signal !== "string") {
-    throw new TypeError(`Expected a signal name or number, got ${signal === null ? "null" : typeof signal}`);
+    throw new TypeError(`Expected a signal name or number, got ${describe(signal)}`);
   }
+  if (!ASCII_NAME.test(signal)) throw new TypeError(`Unknown signal name: ${describe(signal)}`);
   let name = signal.toUpperCase();
   if (!name.startsWith("SIG")) name = `SIG${name}`;
-  const classic = (SIGNALS as Record<string, number>)[name];
-  if (classic !== undefined) return classic;
+  if (Object.hasOwn(SIGNALS, name)) return SIGNALS[name as ClassicSignalName];
   const m = RT.exec(name);
   if (m) {
     const offset = m[3] === undefined ? 0 : Number(m[3]);
@@ -123,15 +128,22 @@ export function signalNumber(signal: unknown): number {
     const wrongWay = (m[1] === "MIN" && m[2] === "-") || (m[1] === "MAX" && m[2] === "+");
     if (!wrongWay && n >= SIGRTMIN && n <= SIGRTMAX) return n;
   }
-  throw new TypeError(`Unknown signal name: "${signal}"`);
+  throw new TypeError(`Unknown signal name: ${describe(signal)}`);
 }
 
-const NAMES: string[] = [];
-for (const [name, n] of Object.entries(SIGNALS)) NAMES[n] ??= name;
+const NAMES = new Map<number, string>();
+for (const [name, n] of Object.entries(SIGNALS)) if (!NAMES.has(n)) NAMES.set(n, name);
 
-/** The conventional name of a signal number (`15` → `"SIGTERM"`, `36` → `"SIGRTMIN+2"`), or `null`. */
+/**
+ * The conventional name of a signal number (`15` → `"SIGTERM"`, `36` → `"SIGRTMIN+2"`), or `null` for a number
+ * that names no signal (0, 32, 33, 65, 1.5, `NaN`). Throws a `TypeError` for anything but a number (a name
+ * such as `"length"` is not looked up).
+ */
 export function signalName(signal: number): string | null {
-  const classic = NAMES[signal];
+  if (typeof signal !== "number") {
+    throw new TypeError(`Expected a signal number, got ${describe(signal)}`);
+  }
+  const classic = NAMES.get(signal);
   if (classic !== undefined) return classic;
   if (Number.isInteger(signal) && signal >= SIGRTMIN && signal <= SIGRTMAX) {
     return signal === SIGRTMIN ? "SIGRTMIN" : `SIGRTMIN+${signal - SIGRTMIN}`;

@@ -5,11 +5,15 @@
  */
 
 import {
+  AT_FDCWD,
+  cPath,
   Errno,
   LE,
   libc,
   NS_GET_ID,
   NS_GET_PID_IN_PIDNS,
+  O_CLOEXEC,
+  O_RDONLY,
   P_PIDFD,
   PID_FS_MAGIC,
   PIDFD_GET_INFO,
@@ -28,6 +32,7 @@ import {
   WEXITED,
   WNOHANG,
 } from "../ffi/mod.ts";
+import { SyscallError } from "./errors.ts";
 
 /** The kernel features {@link supports} reports, each with the first Linux release that has it. */
 export type Features = {
@@ -64,6 +69,46 @@ export type Features = {
   readonly pidfdSpawn: boolean;
 };
 
+/** The known-good fds and answers the probes read: all of the calling process, opened by the probe itself. */
+interface Probed {
+  readonly self: number;
+  /** A pidfd of the caller, or -1 without `pidfd_open`. */
+  readonly pidfd: number;
+  /** An nsfs fd of the caller's PID namespace (through the pidfd, else `/proc/self/ns/pid`), or -1. */
+  readonly pidns: number;
+  /** Whether `PIDFD_GET_PID_NAMESPACE` answered `pidns`. */
+  readonly pidnsIoctl: boolean;
+  /** `PIDFD_GET_INFO`'s result and the mask it returned (asked for `PIDFD_INFO_COREDUMP`). */
+  readonly info: number;
+  readonly infoMask: number;
+}
+
+// One probe per feature: adding a feature is its line here and its documented key in `Features`.
+const PROBES: { readonly [K in keyof Features]: (p: Probed) => boolean } = {
+  pidfdOpen: (p) => p.pidfd >= 0,
+  pidfdSendSignal: (p) => pidfd_send_signal(p.pidfd >= 0 ? p.pidfd : PIDFD_SELF_THREAD_GROUP, 0, 0) === 0,
+  // The caller is not its own child: ECHILD proves P_PIDFD is understood, EINVAL that it is not.
+  waitidPidfd: (p) =>
+    p.pidfd >= 0 && libc.waitid(P_PIDFD, p.pidfd, structBuffer(SIGINFO.size).bytes, WEXITED | WNOHANG) ===
+      -Errno.ECHILD,
+  // fd -1 is never open: EBADF proves the syscall exists.
+  pidfdGetfd: (p) => p.pidfd >= 0 && pidfd_getfd(p.pidfd, -1, 0) === -Errno.EBADF,
+  pidfdNonblock: (p) => p.pidfd >= 0 && opens(p.self, PIDFD_NONBLOCK),
+  pidfs: (p) => {
+    const statfs = structBuffer(STATFS.size);
+    return p.pidfd >= 0 && libc.fstatfs(p.pidfd, statfs.bytes) === 0 &&
+      Number(statfs.view.getBigInt64(STATFS.f_type, LE)) === PID_FS_MAGIC;
+  },
+  pidfdThread: (p) => p.pidfd >= 0 && opens(p.self, PIDFD_THREAD),
+  pidfdNamespaceIoctls: (p) => p.pidnsIoctl,
+  pidnsTranslation: (p) => p.pidns >= 0 && libc.ioctl_val(p.pidns, NS_GET_PID_IN_PIDNS, p.self) === p.self,
+  pidfdInfo: (p) => p.info >= 0,
+  pidfdInfoExit: () => pidfd_send_signal(PIDFD_SELF_THREAD_GROUP, 0, 0) === 0,
+  pidfdInfoCoredump: (p) => p.info >= 0 && (p.infoMask & PIDFD_INFO_COREDUMP) !== 0,
+  nsGetId: (p) => p.pidns >= 0 && libc.ioctl_ptr(p.pidns, NS_GET_ID, structBuffer(8).bytes) === 0,
+  pidfdSpawn: () => libc.pidfd_spawnp !== null,
+};
+
 let cached: Features | undefined;
 
 /**
@@ -71,7 +116,13 @@ let cached: Features | undefined;
  * A feature counts as missing when its call answers `ENOSYS`, `ENOTTY` or `EINVAL`, and also on `EPERM` from
  * a call that needs no permission (a seccomp filter, common in containers).
  *
+ * This is the one record the whole library decides by: every call that has a fallback for older kernels
+ * reads it, and none learns a feature from a failure on a caller's fd (an `ENOTTY` from such an fd is an
+ * error about that fd). The probes run on fds the probe opens itself.
+ *
  * @returns A frozen record of booleans, one per feature.
+ * @throws {SyscallError} `EMFILE`, `ENFILE` or `ENOMEM` when the probe cannot open its own fds; nothing is
+ * cached then, so a later call probes again.
  *
  * @example
  * ```ts
@@ -83,67 +134,56 @@ export function supports(): Features {
   return cached ??= Object.freeze(probe());
 }
 
+/** Exhaustion is no answer about the kernel: throw instead of recording a feature as missing. */
+function transient(r: number, syscall: string): void {
+  if (r === -Errno.EMFILE || r === -Errno.ENFILE || r === -Errno.ENOMEM) {
+    throw new SyscallError(
+      syscall,
+      -r,
+      "capability probe",
+      undefined,
+      "nothing was cached; the probe runs again",
+    );
+  }
+}
+
 function probe(): Features {
   const self = libc.getpid();
-  const fd = pidfd_open(self, 0);
-  if (fd < 0) {
-    // Without pidfd_open nothing else can be probed through a pidfd.
-    return {
-      pidfdOpen: false,
-      pidfdSendSignal: pidfd_send_signal(PIDFD_SELF_THREAD_GROUP, 0, 0) === 0,
-      waitidPidfd: false,
-      pidfdGetfd: false,
-      pidfdNonblock: false,
-      pidfs: false,
-      pidfdThread: false,
-      pidfdNamespaceIoctls: false,
-      pidnsTranslation: false,
-      pidfdInfo: false,
-      pidfdInfoExit: false,
-      pidfdInfoCoredump: false,
-      nsGetId: false,
-      pidfdSpawn: libc.pidfd_spawnp !== null,
-    };
-  }
+  const pidfd = pidfd_open(self, 0);
+  transient(pidfd, "pidfd_open");
+  let pidns = -1;
   try {
-    const siginfo = structBuffer(SIGINFO.size);
-    const statfs = structBuffer(STATFS.size);
     const info = structBuffer(PIDFD_INFO.size);
-    const u64 = structBuffer(8);
     info.view.setBigUint64(PIDFD_INFO.mask, BigInt(PIDFD_INFO_COREDUMP), LE);
-    const infoResult = libc.ioctl_ptr(fd, PIDFD_GET_INFO, info.bytes);
-    const pidns = libc.ioctl_val(fd, PIDFD_GET_PID_NAMESPACE, 0);
-    try {
-      return {
-        pidfdOpen: true,
-        pidfdSendSignal: pidfd_send_signal(fd, 0, 0) === 0,
-        // The caller is not its own child: ECHILD proves P_PIDFD is understood, EINVAL that it is not.
-        waitidPidfd: libc.waitid(P_PIDFD, fd, siginfo.bytes, WEXITED | WNOHANG) === -Errno.ECHILD,
-        // fd -1 is never open: EBADF proves the syscall exists.
-        pidfdGetfd: pidfd_getfd(fd, -1, 0) === -Errno.EBADF,
-        pidfdNonblock: opens(self, PIDFD_NONBLOCK),
-        pidfs: libc.fstatfs(fd, statfs.bytes) === 0 &&
-          Number(statfs.view.getBigInt64(STATFS.f_type, LE)) === PID_FS_MAGIC,
-        pidfdThread: opens(self, PIDFD_THREAD),
-        pidfdNamespaceIoctls: pidns >= 0,
-        pidnsTranslation: pidns >= 0 && libc.ioctl_val(pidns, NS_GET_PID_IN_PIDNS, self) === self,
-        pidfdInfo: infoResult >= 0,
-        pidfdInfoExit: pidfd_send_signal(PIDFD_SELF_THREAD_GROUP, 0, 0) === 0,
-        pidfdInfoCoredump: infoResult >= 0 &&
-          (Number(info.view.getBigUint64(PIDFD_INFO.mask, LE)) & PIDFD_INFO_COREDUMP) !== 0,
-        nsGetId: pidns >= 0 && libc.ioctl_ptr(pidns, NS_GET_ID, u64.bytes) === 0,
-        pidfdSpawn: libc.pidfd_spawnp !== null,
-      };
-    } finally {
-      if (pidns >= 0) libc.close(pidns);
+    const infoResult = pidfd >= 0 ? libc.ioctl_ptr(pidfd, PIDFD_GET_INFO, info.bytes) : -Errno.EBADF;
+    transient(infoResult, "PIDFD_GET_INFO");
+    pidns = pidfd >= 0 ? libc.ioctl_val(pidfd, PIDFD_GET_PID_NAMESPACE, 0) : -Errno.EBADF;
+    transient(pidns, "PIDFD_GET_PID_NAMESPACE");
+    const pidnsIoctl = pidns >= 0;
+    if (!pidnsIoctl) {
+      pidns = libc.openat(AT_FDCWD, cPath("/proc/self/ns/pid")!, O_RDONLY | O_CLOEXEC, 0);
+      transient(pidns, "open");
     }
+    const probed: Probed = {
+      self,
+      pidfd,
+      pidns,
+      pidnsIoctl,
+      info: infoResult,
+      infoMask: Number(info.view.getBigUint64(PIDFD_INFO.mask, LE)),
+    };
+    const features = {} as Record<keyof Features, boolean>;
+    for (const key of Object.keys(PROBES) as (keyof Features)[]) features[key] = PROBES[key](probed);
+    return features;
   } finally {
-    libc.close(fd);
+    if (pidns >= 0) libc.close(pidns);
+    if (pidfd >= 0) libc.close(pidfd);
   }
 }
 
 function opens(pid: number, flags: number): boolean {
   const fd = pidfd_open(pid, flags);
+  transient(fd, "pidfd_open");
   if (fd >= 0) libc.close(fd);
   return fd >= 0;
 }

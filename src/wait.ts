@@ -218,6 +218,17 @@ function watchOf(pidfd: Pidfd): Watch {
   return watches.get(pidfd) ?? new Watch(pidfd);
 }
 
+// The AbortSignal members as the platform defines them: an own `addEventListener`, `aborted` or `reason` that
+// a caller put on a signal never runs inside a wait (no user code between starting a watch and listening).
+const addListener = EventTarget.prototype.addEventListener;
+const removeListener = EventTarget.prototype.removeEventListener;
+const abortedOf = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted")!.get!;
+const reasonOf = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "reason")!.get!;
+
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal !== undefined && abortedOf.call(signal) as boolean;
+}
+
 /** Validated options. */
 interface Limits {
   signal: AbortSignal | undefined;
@@ -267,7 +278,7 @@ abstract class Waiting {
   constructor({ signal, timeout }: Limits) {
     if (signal !== undefined) {
       this.#signal = signal;
-      signal.addEventListener("abort", this);
+      addListener.call(signal, "abort", this);
     }
     if (timeout !== undefined) {
       this.#timer = setTimeout(() => this.cancel(timeoutError(timeout, this.describe())), timeout);
@@ -279,7 +290,7 @@ abstract class Waiting {
 
   /** The abort listener. */
   handleEvent(): void {
-    this.cancel(this.#signal!.reason);
+    this.cancel(reasonOf.call(this.#signal!));
   }
 
   /** Stops waiting: releases the watches and reports `reason`. */
@@ -293,7 +304,7 @@ abstract class Waiting {
   /** Marks the wait settled and drops the abort listener and the timer. */
   protected finish(): void {
     this.settled = true;
-    this.#signal?.removeEventListener("abort", this);
+    if (this.#signal !== undefined) removeListener.call(this.#signal, "abort", this);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
   }
 
@@ -356,7 +367,7 @@ export function waitFor(pidfd: Pidfd, options?: WaitOptions): Promise<ExitStatus
     pidfd.fd; // TypeError once closed
     const known = statuses.get(pidfd);
     if (known !== undefined) return Promise.resolve(known);
-    if (l.signal?.aborted) return Promise.reject(l.signal.reason);
+    if (isAborted(l.signal)) return Promise.reject(reasonOf.call(l.signal!));
     return new SingleWait(watchOf(pidfd), l).promise;
   } catch (e) {
     return Promise.reject(e);
@@ -479,7 +490,7 @@ export function waitAny(pidfds: Iterable<Pidfd>, options?: WaitOptions): Promise
       const status = statuses.get(pidfd);
       if (status !== undefined) return Promise.resolve({ pidfd, status });
     }
-    if (l.signal?.aborted) return Promise.reject(l.signal.reason);
+    if (isAborted(l.signal)) return Promise.reject(reasonOf.call(l.signal!));
     any = new AnyWait(l);
     for (const pidfd of list) any.listen(watchOf(pidfd));
     return any.promise;
@@ -614,7 +625,7 @@ export function exits(pidfds: Iterable<Pidfd>, options?: WaitOptions): AsyncIter
   } catch (e) {
     return failedIterator(e);
   }
-  if (l.signal?.aborted) return failedIterator(l.signal.reason);
+  if (isAborted(l.signal)) return failedIterator(reasonOf.call(l.signal!));
   return new ExitStream(l, list);
 }
 

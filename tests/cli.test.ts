@@ -876,6 +876,26 @@ for (const v of variants) {
       },
     );
 
+    test("translate --from a FIFO is a usage error at once, not a hang", () => {
+      const dir = spawnSync("mktemp", ["-d"], { encoding: "utf8" }).stdout.trim();
+      try {
+        spawnSync("mkfifo", [`${dir}/fifo`]);
+        const [command, ...rest] = v.argv;
+        // A short timeout: a regression (open(2) blocking on the FIFO) fails this test only.
+        const r = spawnSync(command!, [...rest, "translate", "1", "--from", `${dir}/fifo`], {
+          encoding: "utf8",
+          env: cliEnv(),
+          stdio: ["ignore", "pipe", "pipe"],
+          timeout: 20_000,
+        });
+        assert.equal(r.signal, null, "the tool hung on the FIFO and was killed");
+        assert.equal(r.status, 2, r.stderr);
+        assert.match(r.stderr, /Not a namespace file/);
+      } finally {
+        spawnSync("rm", ["-rf", dir]);
+      }
+    });
+
     if (v.name === "deno") {
       test("under Deno it needs --allow-ffi only, and says so in one line without it", () => {
         const r = spawnSync(deno, ["run", CLI, "ps"], {

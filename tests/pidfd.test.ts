@@ -204,7 +204,7 @@ describe("Pidfd.info", () => {
     try {
       using pidfd = Pidfd.open(s.pid);
       const viaIoctl = pidfd.info();
-      const viaProcfs = infoFromProcfs(pidfd, { exit: true });
+      const viaProcfs = infoFromProcfs(pidfd, true);
       assert.equal(viaProcfs.source, "procfs");
       assert.deepEqual(viaProcfs.unknown, ["cgroupId", "exitStatus"]);
       assert.equal(viaProcfs.cgroupId, null);
