@@ -30,7 +30,7 @@ cli_binary=()
 [ -x dist/pidfd ] && cli_binary=(env PIDFD_CLI_BINARY=dist/pidfd)
 
 echo "== deno test"
-deno test --allow-ffi --allow-run --allow-read --allow-env tests/ 2>&1 | tee "$logs/deno"
+deno test --allow-ffi --allow-run --allow-read --allow-write --allow-env tests/ 2>&1 | tee "$logs/deno"
 [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "FAILED: deno test"; status=1; }
 
 echo "== bun test"
