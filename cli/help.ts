@@ -127,8 +127,12 @@ ${COMMON}
 
 ${DURATION}
 
+A pid that is already gone (or cannot be opened) is reported on stderr and counts as done; the others
+are still waited for.
+
 EXIT STATUS
-  0 all (or --count) processes exited, 1 a pid could not be opened, 2 a usage error, 124 timeout.
+  0 all (or --count) processes exited; 1 all exited, but some pid could not be opened (already gone);
+  2 a usage error; 124 timeout.
 `,
   kill: `pidfd kill: ${SUMMARIES.kill}
 

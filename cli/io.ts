@@ -25,6 +25,20 @@ export function exit(code: number): never {
   Deno.exit(code);
 }
 
+/**
+ * Runs `handler` on Ctrl-C (SIGINT) and exits with the status it returns. Returns a function that removes
+ * the handler again.
+ */
+export function onInterrupt(handler: () => number): () => void {
+  const listener = (): void => exit(handler());
+  if (isBun) {
+    process.on("SIGINT", listener);
+    return () => process.off("SIGINT", listener);
+  }
+  Deno.addSignalListener("SIGINT", listener);
+  return () => Deno.removeSignalListener("SIGINT", listener);
+}
+
 /** Whether file descriptor 1 (stdout) or 2 (stderr) is a terminal. */
 export function isTerminal(fd: 1 | 2): boolean {
   if (isBun) return (fd === 1 ? process.stdout : process.stderr).isTTY === true;

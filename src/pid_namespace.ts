@@ -755,6 +755,14 @@ function notFound(
   let detail: string;
   if (context !== undefined && context.from === undefined && context.to === undefined) {
     detail = `pid ${pid} does not exist in ${callerLabel()}`;
+  } else if (
+    context !== undefined && (context.from ?? callerNamespace()).equals(context.to ?? callerNamespace())
+  ) {
+    // One namespace on both sides: name it once.
+    const ns = context.from ?? context.to!;
+    detail = `pid ${context.pid} does not exist in ${
+      ns.equals(callerNamespace()) ? callerLabel() : label(ns)
+    }`;
   } else if (context !== undefined) {
     const from = context.from === undefined ? callerLabel() : label(context.from);
     const to = context.to === undefined ? callerLabel() : label(context.to);

@@ -16,6 +16,7 @@ import { parseCommand, parsePid } from "../args.ts";
 import type { Context } from "../context.ts";
 import { json, show, table } from "../format.ts";
 import { reason } from "../errors.ts";
+import { openPid } from "../procs.ts";
 import { EXIT, UsageError } from "../usage.ts";
 
 /** One namespace of the process, as `ns --json` prints it. */
@@ -70,7 +71,7 @@ export function ns(args: string[], ctx: Context): number {
 
 function describe(pid: number): NamespaceRecord[] {
   // Through the pidfd (PIDFD_GET_*_NAMESPACE): a pid reused meanwhile cannot answer. A zombie has none: ESRCH.
-  using target = Pidfd.open(pid);
+  using target = openPid(pid);
   using self = Pidfd.self();
   const records: NamespaceRecord[] = [];
   for (const kind of NAMESPACE_KINDS) {
