@@ -21,7 +21,7 @@
  */
 
 import config from "./deno.json" with { type: "json" };
-import { COMMAND_HELP, TOOL_HELP } from "./cli/help.ts";
+import { COMMAND_HELP, TOOL_HELP, wrap } from "./cli/help.ts";
 import { argv, exit, write } from "./cli/io.ts";
 import { EXIT, oneLine, UsageError, usageLine } from "./cli/usage.ts";
 
@@ -69,14 +69,14 @@ export async function main(args: string[]): Promise<number> {
 
 function help(command: string | undefined): number {
   if (command === undefined) {
-    write(1, TOOL_HELP);
+    write(1, wrap(TOOL_HELP));
     return EXIT.OK;
   }
   const text = COMMAND_HELP[command];
   if (!Object.hasOwn(COMMAND_HELP, command) || text === undefined) {
     throw new UsageError(`unknown command '${command}'`);
   }
-  write(1, text);
+  write(1, wrap(text));
   return EXIT.OK;
 }
 

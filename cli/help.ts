@@ -4,6 +4,8 @@
  * @module
  */
 
+import { columnsHelp, NS_COLUMNS, PS_COLUMNS, TABLE_OPTIONS_HELP } from "./columns.ts";
+
 /** The commands, in the order `pidfd --help` lists them, with their one-line summaries. */
 export const SUMMARIES: Readonly<Record<string, string>> = Object.freeze({
   info: "ids, credentials, cgroup, pidfs id, NSpid chain and command line of processes",
@@ -72,12 +74,17 @@ USAGE
   pidfd ns [--json] <pid>
 
 Lists the ten namespaces of the process (cgroup, ipc, mnt, net, pid, pid_for_children, time,
-time_for_children, user, uts): the namespace id (NS_GET_ID, Linux >= 6.18; the inode before), the nsfs inode
-that lsns and 'readlink /proc/<pid>/ns/<kind>' show, and whether the caller is in the same one. PID
-namespaces also show their level (0 for the initial one) and their init pid as the caller numbers it.
+time_for_children, user, uts): each namespace as lsns and 'readlink /proc/<pid>/ns/<kind>' name it (the
+nsfs inode), and whether the caller is in the same one. PID namespaces also show their level (0 for the
+initial one) and their init pid as the caller numbers it. Where the kernel refuses to reveal another user's
+namespaces (ptrace access is needed), the row shows '-'. --json has both the inode (nsInode) and the
+NS_GET_ID id (nsId, Linux >= 6.18; the inode before).
 
 OPTIONS
+${TABLE_OPTIONS_HELP}
 ${COMMON}
+
+${columnsHelp(NS_COLUMNS)}
 `,
   translate: `pidfd translate: ${SUMMARIES.translate}
 
@@ -139,11 +146,12 @@ EXIT STATUS
 USAGE
   pidfd kill [--json] [-s <signal>] [--timeout <duration> --then <signal>]… <pid>…
 
-Sends <signal> (default TERM) through a pidfd opened once per process, so a pid that is reused meanwhile is
+Sends <signal> (default TERM; -<signal> as the first argument, as in 'kill -9', is -s <signal>) through a pidfd opened once per process, so a pid that is reused meanwhile is
 never hit. With --timeout and --then it waits that long for the process to exit and sends the --then signal
 if it has not; pairs may repeat, as in util-linux 'kill --timeout', e.g.
   pidfd kill -s TERM --timeout 5s --then INT --timeout 5s --then KILL 4242
-Nothing more is sent once the process has exited, and nothing is waited for after the last --then.
+Nothing more is sent once the process has exited, zombies included (exited, not yet reaped), and nothing
+is waited for after the last --then. Ctrl-C prints what was sent so far and exits with status 130.
 
 OPTIONS
   -s, --signal <s>  the signal: a name (TERM, SIGKILL, RTMIN+2, any case) or a number from 0 to 64
@@ -159,13 +167,50 @@ USAGE
   pidfd ps [--json] [--ns <ns>] [--container]
 
 Lists every process visible to the caller: its pid (as the caller numbers it), its pid inside its own PID
-namespace, that namespace's id and level, the parent pid, the effective user and the command line.
+namespace, that namespace (its nsfs inode, as lsns and 'ps -o pidns' show it) and level, the parent pid, the
+effective user and the command line; a zombie's command is marked <defunct>, as procps does. With --ns, a
+namespace whose processes the caller may not inspect is matched through the translation ioctls; when none of
+its processes is visible, that is an error (exit status 1), never an empty table.
 
 OPTIONS
   --ns <ns>         only the processes whose own PID namespace is <ns>
   --container       group the processes by PID namespace, each with its init
+${TABLE_OPTIONS_HELP}
 ${COMMON}
+
+${columnsHelp(PS_COLUMNS)}
 
 ${NS_SPEC}
 `,
 });
+
+/**
+ * Wraps text to `width` columns, as help texts must fit a terminal: a long line breaks at spaces, its
+ * continuation indented like its text (for an option, under the description).
+ */
+export function wrap(text: string, width = 80): string {
+  // Prose paragraphs (unindented lines that are not section titles) are reflowed as a whole.
+  const prose = (line: string | undefined): boolean =>
+    line !== undefined && /^[^\s]/.test(line) && !/^[A-Z][A-Z ]+(\(.*\))?$/.test(line);
+  const lines: string[] = [];
+  for (const line of text.split("\n")) {
+    const last = lines.length - 1;
+    if (prose(line) && prose(lines[last]) && !/^pidfd[ :]/.test(lines[last]!)) lines[last] += " " + line;
+    else lines.push(line);
+  }
+  return lines.map((line) => {
+    if (line.length <= width) return line;
+    const indent = (/^(\s*\S.*?\s{2,})\S/.exec(line)?.[1] ?? /^\s*/.exec(line)![0]).length;
+    const out: string[] = [];
+    let rest = line;
+    while (rest.length > width) {
+      let cut = rest.lastIndexOf(" ", width);
+      if (cut <= indent) cut = rest.indexOf(" ", width);
+      if (cut === -1) break;
+      out.push(rest.slice(0, cut).trimEnd());
+      rest = " ".repeat(indent) + rest.slice(cut + 1).trimStart();
+    }
+    out.push(rest);
+    return out.join("\n");
+  }).join("\n");
+}

@@ -25,18 +25,18 @@ export function exit(code: number): never {
   Deno.exit(code);
 }
 
-/**
- * Runs `handler` on Ctrl-C (SIGINT) and exits with the status it returns. Returns a function that removes
- * the handler again.
- */
-export function onInterrupt(handler: () => number): () => void {
-  const listener = (): void => exit(handler());
-  if (isBun) {
-    process.on("SIGINT", listener);
-    return () => process.off("SIGINT", listener);
-  }
-  Deno.addSignalListener("SIGINT", listener);
-  return () => Deno.removeSignalListener("SIGINT", listener);
+/** Resolves on Ctrl-C (SIGINT) while it is not disposed; disposing restores the default action. */
+export function interrupted(): Promise<void> & Disposable {
+  let listener!: () => void;
+  const promise = new Promise<void>((resolve) => listener = resolve);
+  if (isBun) process.on("SIGINT", listener);
+  else Deno.addSignalListener("SIGINT", listener);
+  return Object.assign(promise, {
+    [Symbol.dispose]: (): void => {
+      if (isBun) process.off("SIGINT", listener);
+      else Deno.removeSignalListener("SIGINT", listener);
+    },
+  });
 }
 
 /** Whether file descriptor 1 (stdout) or 2 (stderr) is a terminal. */

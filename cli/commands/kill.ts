@@ -16,7 +16,7 @@ import {
 } from "../args.ts";
 import type { Context } from "../context.ts";
 import { json, NONE, type Style, table } from "../format.ts";
-import { onInterrupt } from "../io.ts";
+import { interrupted } from "../io.ts";
 import { openPid } from "../procs.ts";
 import { EXIT, UsageError } from "../usage.ts";
 import { describeExit, type ExitRecord } from "./wait.ts";
@@ -63,18 +63,21 @@ export async function kill(args: string[], ctx: Context): Promise<number> {
       }
     }
     // Ctrl-C during an escalation: report what was sent so far, then end as interrupted.
-    const progress = targets.map((pidfd) => ({ pid: pidfd.pid, signals: [] as string[] }));
-    const stop = onInterrupt(() => {
-      report(ctx, progress.map((p) => ({ ...p, exit: null, unreaped: false })), []);
-      return 130;
-    });
-    let results;
-    try {
-      results = await Promise.all(
-        targets.map((pidfd, i) => escalate(pidfd, signal, steps, progress[i]!.signals, ctx)),
-      );
-    } finally {
-      stop();
+    const sent = targets.map(() => [] as string[]);
+    using interrupt = interrupted();
+    let stopped = false;
+    const fail = (pid: number, e: unknown): void => {
+      if (!stopped) ctx.fail(pid, e); // the escalations left behind fail once their pidfds are closed
+    };
+    const results = await Promise.race([
+      Promise.all(targets.map((pidfd, i) => escalate(pidfd, signal, steps, sent[i]!, fail))),
+      interrupt.then(() => null),
+    ]);
+    if (results === null) {
+      stopped = true;
+      const records = targets.map((p, i) => ({ pid: p.pid, signals: sent[i]!, exit: null, unreaped: false }));
+      report(ctx, records, []);
+      return EXIT.INTERRUPTED;
     }
     const records: KillRecord[] = [];
     const exits: (ExitStatus | null)[] = [];
@@ -153,7 +156,7 @@ async function escalate(
   signal: ParsedSignal,
   steps: Step[],
   signals: string[],
-  ctx: Context,
+  fail: (pid: number, error: unknown) => void,
 ): Promise<{ record: KillRecord; exit: ExitStatus | null } | null> {
   const pid = pidfd.pid;
   const done = (exit: ExitStatus | null, unreaped = false) => ({
@@ -190,7 +193,7 @@ async function escalate(
     }
     return done(null);
   } catch (e) {
-    ctx.fail(pid, e);
+    fail(pid, e);
     return null;
   }
 }
