@@ -782,21 +782,20 @@ function notFound(
   let detail: string;
   if (context !== undefined && context.from === undefined && context.to === undefined) {
     detail = `pid ${pid} does not exist in ${callerLabel()}`;
-  } else if (
-    context !== undefined && (context.from ?? callerNamespace()).equals(context.to ?? callerNamespace())
-  ) {
-    // One namespace on both sides: name it once.
-    const ns = context.from ?? context.to!;
-    detail = `pid ${context.pid} does not exist in ${
-      ns.equals(callerNamespace()) ? callerLabel() : label(ns)
-    }`;
   } else if (context !== undefined) {
-    const from = context.from === undefined ? callerLabel() : label(context.from);
-    const to = context.to === undefined ? callerLabel() : label(context.to);
-    if (toCaller && context.to !== undefined) {
+    // Each namespace named once: the caller's as such, and one namespace on both sides only once.
+    const caller = callerNamespace();
+    const fromNs = context.from ?? caller;
+    const toNs = context.to ?? caller;
+    const name = (ns: PidNamespace): string => ns.equals(caller) ? callerLabel() : label(ns);
+    const from = name(fromNs);
+    const to = name(toNs);
+    if (fromNs.equals(toNs)) {
+      detail = `pid ${context.pid} does not exist in ${from}`;
+    } else if (toCaller && !toNs.equals(caller)) {
       detail = `pid ${context.pid} of ${from} does not exist or is not visible in ${callerLabel()}, ` +
         `through which the translation to ${to} goes`;
-    } else if (!toCaller && context.from !== undefined) {
+    } else if (!toCaller && !fromNs.equals(caller)) {
       detail =
         `pid ${context.pid} of ${from} (pid ${context.via} in ${callerLabel()}) is not visible in ${to}`;
     } else {

@@ -949,6 +949,33 @@ for (const v of variants) {
       },
     );
 
+    test("namespaces are named by inode, once per error; no JSON keys differ only by case", () => {
+      const gone = impossiblePid();
+      const r = runCli(v, ["translate", String(gone)]);
+      assert.equal(r.status, 1);
+      const inode = nsInode(process.pid, "pid");
+      assert.deepEqual(r.stderr.match(/pid:\[\d+\]/g), [`pid:[${inode}]`]);
+      const f = runCli(v, ["translate", String(gone), "--from", `pid:${process.pid}`, "--to", "self"]);
+      assert.deepEqual(f.stderr.match(/pid:\[\d+\]/g), [`pid:[${inode}]`]);
+      const keys = (o: unknown): string[] =>
+        o === null || typeof o !== "object"
+          ? []
+          : Array.isArray(o)
+          ? o.flatMap(keys)
+          : Object.entries(o).flatMap(([k, val]) => [k, ...keys(val)]);
+      for (
+        const args of [["ps"], ["ps", "--container"], ["ns", String(process.pid)], [
+          "info",
+          String(process.pid),
+        ]]
+      ) {
+        const doc = okJson(v, args);
+        const names = new Set(keys(doc));
+        const folded = new Set([...names].map((k) => k.toLowerCase()));
+        assert.equal(folded.size, names.size, `${args.join(" ")}: ${[...names].join(" ")}`);
+      }
+    });
+
     test("kill -9 and kill -KILL signal as util-linux kill does", async () => {
       for (const form of ["-9", "-KILL", "-kill"]) {
         const s = await sleeper();
