@@ -101,11 +101,6 @@ export const TABLE_OPTIONS_HELP =
   -n, --noheadings     do not print the header line
   -r, --raw            unaligned columns separated by one space (spaces inside a value as \\x20)`;
 
-/** A number, bigint or null as a right-aligned cell. */
-export function num(value: number | bigint | null | undefined): string {
-  return show(value);
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // The records the table commands print, and their columns.
 
@@ -135,7 +130,7 @@ export const NS_COLUMNS: Columns<NamespaceRecord> = {
       name: "NS",
       help: "the namespace's nsfs inode, as lsns shows it",
       align: "right",
-      cell: (n) => num(n.nsInode),
+      cell: (n) => show(n.nsInode),
     },
     { name: "TYPE", help: "the namespace type (pid for pid_for_children)", cell: (n) => n.type },
     {
@@ -147,19 +142,19 @@ export const NS_COLUMNS: Columns<NamespaceRecord> = {
       name: "LEVEL",
       help: "PID namespaces: the nesting level (0 initial)",
       align: "right",
-      cell: (n) => num(n.level),
+      cell: (n) => show(n.level),
     },
     {
       name: "INIT",
       help: "PID namespaces: the init's pid as the caller numbers it",
       align: "right",
-      cell: (n) => num(n.initPid),
+      cell: (n) => show(n.initPid),
     },
     {
       name: "ID",
       help: "the namespace id (NS_GET_ID, Linux >= 6.18)",
       align: "right",
-      cell: (n) => num(n.nsId),
+      cell: (n) => show(n.nsId),
     },
   ],
   defaults: ["KIND", "NS", "CALLER'S", "LEVEL", "INIT"],
@@ -211,22 +206,27 @@ export const PS_COLUMNS: Columns<PsRecord> = {
       name: "PIDNS",
       help: "its PID namespace's nsfs inode, as lsns and ps -o pidns show it",
       align: "right",
-      cell: (r) => num(r.pidNsInode),
+      cell: (r) => show(r.pidNsInode),
     },
-    { name: "LEVEL", help: "that namespace's level (0 initial)", align: "right", cell: (r) => num(r.level) },
+    { name: "LEVEL", help: "that namespace's level (0 initial)", align: "right", cell: (r) => show(r.level) },
     {
       name: "PPID",
       help: "the parent's pid as the caller numbers it",
       align: "right",
-      cell: (r) => num(r.ppid),
+      cell: (r) => show(r.ppid),
     },
-    { name: "USER", help: "the effective user", cell: (r) => r.user ?? num(r.uid) },
+    { name: "USER", help: "the effective user", cell: (r) => r.user ?? show(r.uid) },
     {
       name: "S",
       help: "the state: R running, S sleeping, D disk wait, Z zombie, ...",
       cell: (r) => r.state ?? NONE,
     },
-    { name: "NSID", help: "its PID namespace's id (NS_GET_ID)", align: "right", cell: (r) => num(r.pidNsId) },
+    {
+      name: "NSID",
+      help: "its PID namespace's id (NS_GET_ID)",
+      align: "right",
+      cell: (r) => show(r.pidNsId),
+    },
     {
       name: "COMMAND",
       help: "the command line ([comm] without one, '<defunct>' for a zombie)",

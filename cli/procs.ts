@@ -95,12 +95,8 @@ export function openPid(pid: number): Pidfd {
     const tgid = tgidOf(pid);
     if (tgid === null) throw e;
     if (supports().pidfdThread) return Pidfd.open(pid, { thread: true });
-    throw new Error(
-      `${reason(e)}: ${pid} is a thread of process ${tgid} (this kernel has no thread pidfds)`,
-      {
-        cause: e,
-      },
-    );
+    const message = `${reason(e)}: ${pid} is a thread of process ${tgid} (this kernel has no thread pidfds)`;
+    throw new Error(message, { cause: e });
   }
 }
 
@@ -121,5 +117,21 @@ export function stateOf(pidfd: Pidfd): string | null {
     return /^State:\s+(\S)/m.exec(dir.readText("status"))?.[1] ?? null;
   } catch {
     return null;
+  }
+}
+
+/**
+ * A value the kernel may hide from the caller, or `null` then: another user's namespaces (`EACCES`), the level
+ * of a namespace when the caller runs in a child PID namespace (`EPERM`), the init of an ancestor namespace or
+ * of one whose init has exited, or the namespaces of a zombie (`ESRCH`).
+ */
+export function unlessHidden<T>(get: () => T): T | null {
+  try {
+    return get();
+  } catch (e) {
+    if (e instanceof SyscallError && (e.code === "EACCES" || e.code === "EPERM" || e.code === "ESRCH")) {
+      return null;
+    }
+    throw e;
   }
 }

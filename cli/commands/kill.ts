@@ -99,10 +99,12 @@ export async function kill(args: string[], ctx: Context): Promise<number> {
 function report(ctx: Context, records: KillRecord[], exits: (ExitStatus | null)[]): void {
   if (ctx.json) ctx.out(json({ processes: records }));
   else if (records.length > 0) {
-    const rows = records.map((
-      r,
-      i,
-    ) => [String(r.pid), r.signals.join(",") || NONE, exitText(r, exits[i], ctx.style)]);
+    const row = (r: KillRecord, i: number): string[] => [
+      String(r.pid),
+      r.signals.join(",") || NONE,
+      exitText(r, exits[i], ctx.style),
+    ];
+    const rows = records.map(row);
     ctx.out(table(["PID", "SENT", "EXIT"], rows, ctx.style, ["right"]));
   }
 }

@@ -10,7 +10,7 @@ import type { Context } from "../context.ts";
 import { json } from "../format.ts";
 import { type NamespaceRecord, NS_COLUMNS, renderTable, TABLE_OPTIONS, tableFormat } from "../columns.ts";
 import { reason } from "../errors.ts";
-import { openPid } from "../procs.ts";
+import { openPid, unlessHidden } from "../procs.ts";
 import { EXIT, UsageError } from "../usage.ts";
 
 /** Runs `pidfd ns`. */
@@ -73,8 +73,8 @@ function describe(pid: number): NamespaceRecord[] {
       nsInode: theirs.inode,
       nsId: theirs.id,
       callers: theirs.equals(mine),
-      level: theirs instanceof PidNamespace ? unknownIfHidden(() => theirs.level) : null,
-      initPid: theirs instanceof PidNamespace ? unknownIfHidden(() => theirs.initPid()) : null,
+      level: theirs instanceof PidNamespace ? unlessHidden(() => theirs.level) : null,
+      initPid: theirs instanceof PidNamespace ? unlessHidden(() => theirs.initPid()) : null,
     });
   }
   return records;
@@ -84,18 +84,5 @@ function describe(pid: number): NamespaceRecord[] {
 class ZombieError extends Error {
   constructor(cause: SyscallError) {
     super(`${reason(cause)}: it has exited (a zombie has no namespaces left)`, { cause });
-  }
-}
-
-/**
- * A value the kernel may hide from the caller: the level of a namespace when the caller runs in a child PID
- * namespace (`EPERM`), the init of an ancestor namespace or of one whose init has exited (`ESRCH`).
- */
-function unknownIfHidden<T>(get: () => T): T | null {
-  try {
-    return get();
-  } catch (e) {
-    if (e instanceof SyscallError && (e.code === "EPERM" || e.code === "ESRCH")) return null;
-    throw e;
   }
 }

@@ -9,7 +9,7 @@ import { listDir } from "../../src/procfs.ts";
 import { parseCommand, parseNamespaceSpec } from "../args.ts";
 import type { Context } from "../context.ts";
 import { json, show } from "../format.ts";
-import { commandOf, openNamespace, stateOf, userName } from "../procs.ts";
+import { commandOf, openNamespace, stateOf, unlessHidden, userName } from "../procs.ts";
 import {
   PS_COLUMNS,
   type PsRecord,
@@ -124,18 +124,9 @@ function membership(ns: PidNamespace): (r: PsRecord) => boolean {
     }
     r.pidNsInode = ns.inode;
     r.pidNsId = ns.id;
-    r.level = unknownIfHidden(() => ns.level);
+    r.level = unlessHidden(() => ns.level);
     return true;
   };
-}
-
-function unknownIfHidden<T>(get: () => T): T | null {
-  try {
-    return get();
-  } catch (e) {
-    if (hidden(e)) return null;
-    throw e;
-  }
 }
 
 /**
