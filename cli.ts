@@ -21,7 +21,8 @@
  */
 
 import config from "./deno.json" with { type: "json" };
-import { COMMAND_HELP, TOOL_HELP } from "./cli/help.ts";
+import { COMMANDS, toolHelp, wrap } from "./cli/help.ts";
+import type { Command } from "./cli/context.ts";
 import { argv, exit, write } from "./cli/io.ts";
 import { EXIT, oneLine, UsageError, usageLine } from "./cli/usage.ts";
 
@@ -52,7 +53,7 @@ export async function main(args: string[]): Promise<number> {
     if (name === undefined) throw new UsageError("missing command");
     const rest = args.slice(i + 1);
     if (name === "help") return help(rest[0]);
-    if (!Object.hasOwn(COMMAND_HELP, name)) throw new UsageError(`unknown command '${name}'`);
+    if (!Object.hasOwn(COMMANDS, name)) throw new UsageError(`unknown command '${name}'`);
     // `--help` anywhere among the options wins over everything else.
     const end = rest.indexOf("--");
     if ((end === -1 ? rest : rest.slice(0, end)).some((a) => a === "--help" || a === "-h")) return help(name);
@@ -69,29 +70,31 @@ export async function main(args: string[]): Promise<number> {
 
 function help(command: string | undefined): number {
   if (command === undefined) {
-    write(1, TOOL_HELP);
+    write(1, wrap(toolHelp()));
     return EXIT.OK;
   }
-  const text = COMMAND_HELP[command];
-  if (!Object.hasOwn(COMMAND_HELP, command) || text === undefined) {
-    throw new UsageError(`unknown command '${command}'`);
-  }
-  write(1, text);
+  const entry = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (entry === undefined) throw new UsageError(`unknown command '${command}'`);
+  write(1, wrap(entry.help));
   return EXIT.OK;
 }
 
-/** Loads the commands (and with them the FFI) only now, so that a missing permission is one clear line. */
+/**
+ * Loads the one command's module (and with it the FFI) only now, so that a missing permission is one clear
+ * line and no other command's code is evaluated.
+ */
 async function run(name: string, args: string[], json: boolean): Promise<number> {
-  let commands: typeof import("./cli/run.ts");
+  let command: Command;
+  let context: typeof import("./cli/context.ts");
   try {
-    commands = await import("./cli/run.ts");
+    [command, context] = await Promise.all([COMMANDS[name]!.load(), import("./cli/context.ts")]);
   } catch (e) {
     if (e instanceof Error && e.name === "NotCapable") {
       throw new Error("needs FFI access: run it with `deno run --allow-ffi`", { cause: e });
     }
     throw e;
   }
-  return await commands.runCommand(name, args, json);
+  return await command(args, new context.Context(json));
 }
 
 if (import.meta.main) exit(await main(argv()));

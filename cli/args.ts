@@ -41,7 +41,7 @@ export function parseCommand<O extends ParseArgsOptionsConfig>(
 ): Parsed<ReturnType<typeof parseArgs<{ options: O & typeof COMMON_OPTIONS; tokens: true }>>["values"]> {
   try {
     const r = parseArgs({
-      args,
+      args: negativeValues(args, options),
       options: { ...options, ...COMMON_OPTIONS },
       allowPositionals: true,
       strict: true,
@@ -53,12 +53,43 @@ export function parseCommand<O extends ParseArgsOptionsConfig>(
   }
 }
 
+/**
+ * Joins a value that starts with `-` to the option before it that takes one (`--timeout -1` becomes
+ * `--timeout=-1`, `-s -1` becomes `-s-1`), so that the value gets checked and its error names it, instead of
+ * `parseArgs` calling the option's value missing and the number an unknown option.
+ */
+function negativeValues(args: string[], options: ParseArgsOptionsConfig): string[] {
+  const takesValue = new Set<string>();
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type !== "string") continue;
+    takesValue.add(`--${name}`);
+    if (o.short !== undefined) takesValue.add(`-${o.short}`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const next = args[i + 1];
+    if (takesValue.has(arg) && next !== undefined && /^-[0-9.]/.test(next)) {
+      out.push(arg.startsWith("--") ? `${arg}=${next}` : arg + next);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 /** A short message for a `parseArgs` error (its own messages run over several lines). */
 function parseArgsMessage(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   const code = (e as { code?: unknown }).code;
   const quoted = /'([^']+)'/.exec(e.message)?.[1];
   const option = quoted?.split(/[ ,]/)[0];
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && option && /^-[0-9]/.test(option)) {
+    return `invalid argument '${option}': negative numbers are not pids`;
+  }
   if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && option) return `unknown option '${option}'`;
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && option) {
     if (/does not take an argument/.test(e.message)) return `option '${option}' does not take a value`;
@@ -75,8 +106,11 @@ const PID_MAX = 0x7fffffff;
 
 /** Parses a pid: a positive decimal integer, no sign, no spaces. */
 export function parsePid(text: string, command: string, what = "pid"): number {
-  if (!/^[0-9]+$/.test(text) || /^0+$/.test(text) || Number(text) > PID_MAX) {
+  if (!/^[0-9]+$/.test(text) || /^0+$/.test(text)) {
     throw new UsageError(`invalid ${what} '${text}': expected a positive integer`, command);
+  }
+  if (Number(text) > PID_MAX) {
+    throw new UsageError(`invalid ${what} '${text}': out of range (pids are at most ${PID_MAX})`, command);
   }
   return Number(text);
 }
@@ -112,8 +146,8 @@ export function parseSignal(text: string, command: string): ParsedSignal {
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** The longest duration a timer can take (about 24.8 days). */
-const MAX_DURATION_MS = 0x7fffffff;
+/** The longest duration accepted: beyond this, milliseconds are no longer exact integers. */
+const MAX_DURATION_MS = Number.MAX_SAFE_INTEGER;
 
 /**
  * Parses a duration as `timeout(1)` does, plus milliseconds: a non-negative decimal number with an optional
@@ -131,6 +165,29 @@ export function parseDuration(text: string, command: string, what = "duration"):
     );
   }
   return ms;
+}
+
+/** The longest timeout one timer can take (about 24.8 days). */
+const MAX_TIMER_MS = 0x7fffffff;
+
+/**
+ * An `AbortSignal` that aborts with a `TimeoutError` `DOMException` after `ms` milliseconds, any number of
+ * them: longer than one timer can take, the timers are chained. Dispose it to stop the timer.
+ */
+export function timeoutSignal(ms: number): { signal: AbortSignal } & Disposable {
+  const controller = new AbortController();
+  let left = ms;
+  let timer: ReturnType<typeof setTimeout>;
+  const arm = (): void => {
+    const step = Math.min(left, MAX_TIMER_MS);
+    left -= step;
+    timer = setTimeout(() => {
+      if (left > 0) arm();
+      else controller.abort(new DOMException(`Timed out after ${formatDuration(ms)}`, "TimeoutError"));
+    }, step);
+  };
+  arm();
+  return { signal: controller.signal, [Symbol.dispose]: () => clearTimeout(timer) };
 }
 
 /** Formats milliseconds the way a user would have written them: `250ms`, `5s`, `1.5s`. */

@@ -1,19 +1,12 @@
 /**
- * The help texts of the tool and of each command. No FFI is loaded here, so `--help` works anywhere.
+ * The command registry, with the help texts of the tool and of each command. No FFI is loaded here (each
+ * command's module is imported only when it runs), so `--help` works anywhere and starts fast.
  *
  * @module
  */
 
-/** The commands, in the order `pidfd --help` lists them, with their one-line summaries. */
-export const SUMMARIES: Readonly<Record<string, string>> = Object.freeze({
-  info: "ids, credentials, cgroup, pidfs id, NSpid chain and command line of processes",
-  ns: "every namespace of a process, and which of them are the caller's",
-  translate: "a pid as another PID namespace numbers it",
-  "init-pid": "the init (child reaper) of a PID namespace, as the caller numbers it",
-  wait: "wait for any processes (not only children) to exit, with their exit status",
-  kill: "signal processes race-free through pidfds, with escalation after a timeout",
-  ps: "a container-aware process table",
-});
+import type { Command } from "./context.ts";
+import { columnsHelp, NS_COLUMNS, PS_COLUMNS, TABLE_OPTIONS_HELP } from "./columns.ts";
 
 const NS_SPEC = `NAMESPACES (<ns>)
   self              the caller's PID namespace
@@ -28,7 +21,8 @@ const DURATION = `DURATIONS
   A number with an optional unit: ms, s (the default), m, h or d, e.g. 250ms, 5, 1.5s, 2m.`;
 
 /** The text of `pidfd --help`. */
-export const TOOL_HELP = `pidfd: Linux processes through pidfds, across PID namespaces
+export function toolHelp(): string {
+  return `pidfd: Linux processes through pidfds, across PID namespaces
 
 USAGE
   pidfd [--json] <command> [options] [arguments]
@@ -36,7 +30,7 @@ USAGE
   pidfd --version
 
 COMMANDS
-${Object.entries(SUMMARIES).map(([name, summary]) => `  ${name.padEnd(10)}${summary}`).join("\n")}
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`).join("\n")}
 
 OPTIONS
   --json            print one JSON document (stable keys) instead of a table
@@ -50,12 +44,31 @@ EXIT STATUS
 Colour is used only when stdout is a terminal and NO_COLOR is not set.
 Deno needs --allow-ffi and nothing else: deno run --allow-ffi jsr:@pidfd/pidfd/cli <command> …
 `;
+}
 
-/** The text of `pidfd <command> --help`, by command. */
-export const COMMAND_HELP: Readonly<Record<string, string>> = Object.freeze({
-  info: `pidfd info: ${SUMMARIES.info}
+/** One command of the tool: its summary, its help, and the loader of its module. */
+export interface CommandEntry {
+  /** One line for \`pidfd --help\`. */
+  readonly summary: string;
+  /** The text of \`pidfd <command> --help\`. */
+  readonly help: string;
+  /** Imports the command's module (and with it the library and its FFI) only when the command runs. */
+  readonly load: () => Promise<Command>;
+}
 
-USAGE
+function command(name: string, summary: string, body: string, load: () => Promise<Command>): CommandEntry {
+  return Object.freeze({ summary, help: `pidfd ${name}: ${summary}\n\n${body}`, load });
+}
+
+/**
+ * The commands, in the order \`pidfd --help\` lists them: the one registry of the tool. Adding a command is
+ * adding its entry here and its module in \`cli/commands/\`.
+ */
+export const COMMANDS: Readonly<Record<string, CommandEntry>> = Object.freeze({
+  info: command(
+    "info",
+    "ids, credentials, cgroup, pidfs id, NSpid chain and command line of processes",
+    `USAGE
   pidfd info [--json] <pid>…
 
 Prints, for each process: pid, tgid and ppid (as the caller numbers them), real/effective/saved/filesystem
@@ -66,22 +79,33 @@ Everything is read through a pidfd opened first, so a recycled pid can never ans
 OPTIONS
 ${COMMON}
 `,
-  ns: `pidfd ns: ${SUMMARIES.ns}
-
-USAGE
+    async () => (await import("./commands/info.ts")).info,
+  ),
+  ns: command(
+    "ns",
+    "every namespace of a process, and which of them are the caller's",
+    `USAGE
   pidfd ns [--json] <pid>
 
 Lists the ten namespaces of the process (cgroup, ipc, mnt, net, pid, pid_for_children, time,
-time_for_children, user, uts): the namespace id (NS_GET_ID, Linux >= 6.18; the inode before), the nsfs inode
-that lsns and 'readlink /proc/<pid>/ns/<kind>' show, and whether the caller is in the same one. PID
-namespaces also show their level (0 for the initial one) and their init pid as the caller numbers it.
+time_for_children, user, uts): each namespace as lsns and 'readlink /proc/<pid>/ns/<kind>' name it (the
+nsfs inode), and whether the caller is in the same one. PID namespaces also show their level (0 for the
+initial one) and their init pid as the caller numbers it. Where the kernel refuses to reveal another user's
+namespaces (ptrace access is needed), the row shows '-'. --json has both the inode (nsInode) and the
+NS_GET_ID id (nsId, Linux >= 6.18; the inode before).
 
 OPTIONS
+${TABLE_OPTIONS_HELP}
 ${COMMON}
-`,
-  translate: `pidfd translate: ${SUMMARIES.translate}
 
-USAGE
+${columnsHelp(NS_COLUMNS)}
+`,
+    async () => (await import("./commands/ns.ts")).ns,
+  ),
+  translate: command(
+    "translate",
+    "a pid as another PID namespace numbers it",
+    `USAGE
   pidfd translate [--json] <pid> [--from <ns>] [--to <ns>] [--tgid] [--method <method>]
 
 Prints the pid that <pid> (as numbered in the --from namespace) has in the --to namespace. Both default to
@@ -97,9 +121,12 @@ ${COMMON}
 
 ${NS_SPEC}
 `,
-  "init-pid": `pidfd init-pid: ${SUMMARIES["init-pid"]}
-
-USAGE
+    async () => (await import("./commands/translate.ts")).translate,
+  ),
+  "init-pid": command(
+    "init-pid",
+    "the init (child reaper) of a PID namespace, as the caller numbers it",
+    `USAGE
   pidfd init-pid [--json] <ns>
 
 Prints the pid, as the caller numbers it, of the init process (pid 1, the child reaper) of a PID namespace.
@@ -109,9 +136,12 @@ ${COMMON}
 
 ${NS_SPEC}
 `,
-  wait: `pidfd wait: ${SUMMARIES.wait}
-
-USAGE
+    async () => (await import("./commands/init_pid.ts")).initPid,
+  ),
+  wait: command(
+    "wait",
+    "wait for any processes (not only children) to exit, with their exit status",
+    `USAGE
   pidfd wait [--json] [--timeout <duration>] [--count <n>] <pid>…
 
 Waits until the processes exit, whoever their parent is, and prints each exit as it happens: the exit code,
@@ -127,19 +157,27 @@ ${COMMON}
 
 ${DURATION}
 
-EXIT STATUS
-  0 all (or --count) processes exited, 1 a pid could not be opened, 2 a usage error, 124 timeout.
-`,
-  kill: `pidfd kill: ${SUMMARIES.kill}
+A pid that is already gone (or cannot be opened) is reported on stderr and counts as done; the others
+are still waited for.
 
-USAGE
+EXIT STATUS
+  0 all (or --count) processes exited; 1 all exited, but some pid could not be opened (already gone);
+  2 a usage error; 124 timeout.
+`,
+    async () => (await import("./commands/wait.ts")).wait,
+  ),
+  kill: command(
+    "kill",
+    "signal processes race-free through pidfds, with escalation after a timeout",
+    `USAGE
   pidfd kill [--json] [-s <signal>] [--timeout <duration> --then <signal>]… <pid>…
 
-Sends <signal> (default TERM) through a pidfd opened once per process, so a pid that is reused meanwhile is
+Sends <signal> (default TERM; -<signal> as the first argument, as in 'kill -9', is -s <signal>) through a pidfd opened once per process, so a pid that is reused meanwhile is
 never hit. With --timeout and --then it waits that long for the process to exit and sends the --then signal
 if it has not; pairs may repeat, as in util-linux 'kill --timeout', e.g.
   pidfd kill -s TERM --timeout 5s --then INT --timeout 5s --then KILL 4242
-Nothing more is sent once the process has exited, and nothing is waited for after the last --then.
+Nothing more is sent once the process has exited, zombies included (exited, not yet reaped), and nothing
+is waited for after the last --then. Ctrl-C prints what was sent so far and exits with status 130.
 
 OPTIONS
   -s, --signal <s>  the signal: a name (TERM, SIGKILL, RTMIN+2, any case) or a number from 0 to 64
@@ -149,19 +187,61 @@ ${COMMON}
 
 ${DURATION} Note that util-linux 'kill --timeout' takes milliseconds: write 1000ms, not 1000.
 `,
-  ps: `pidfd ps: ${SUMMARIES.ps}
-
-USAGE
+    async () => (await import("./commands/kill.ts")).kill,
+  ),
+  ps: command(
+    "ps",
+    "a container-aware process table",
+    `USAGE
   pidfd ps [--json] [--ns <ns>] [--container]
 
 Lists every process visible to the caller: its pid (as the caller numbers it), its pid inside its own PID
-namespace, that namespace's id and level, the parent pid, the effective user and the command line.
+namespace, that namespace (its nsfs inode, as lsns and 'ps -o pidns' show it) and level, the parent pid, the
+effective user and the command line; a zombie's command is marked <defunct>, as procps does. With --ns, a
+namespace whose processes the caller may not inspect is matched through the translation ioctls; when none of
+its processes is visible, that is an error (exit status 1), never an empty table.
 
 OPTIONS
   --ns <ns>         only the processes whose own PID namespace is <ns>
   --container       group the processes by PID namespace, each with its init
+${TABLE_OPTIONS_HELP}
 ${COMMON}
+
+${columnsHelp(PS_COLUMNS)}
 
 ${NS_SPEC}
 `,
+    async () => (await import("./commands/ps.ts")).ps,
+  ),
 });
+
+/**
+ * Wraps text to `width` columns, as help texts must fit a terminal: a long line breaks at spaces, its
+ * continuation indented like its text (for an option, under the description).
+ */
+export function wrap(text: string, width = 80): string {
+  // Prose paragraphs (unindented lines that are not section titles) are reflowed as a whole.
+  const prose = (line: string | undefined): boolean =>
+    line !== undefined && /^[^\s]/.test(line) && !/^[A-Z][A-Z ]+(\(.*\))?$/.test(line);
+  const lines: string[] = [];
+  for (const line of text.split("\n")) {
+    const last = lines.length - 1;
+    if (prose(line) && prose(lines[last]) && !/^pidfd[ :]/.test(lines[last]!)) lines[last] += " " + line;
+    else lines.push(line);
+  }
+  return lines.map((line) => {
+    if (line.length <= width) return line;
+    const indent = (/^(\s*\S.*?\s{2,})\S/.exec(line)?.[1] ?? /^\s*/.exec(line)![0]).length;
+    const out: string[] = [];
+    let rest = line;
+    while (rest.length > width) {
+      let cut = rest.lastIndexOf(" ", width);
+      if (cut <= indent) cut = rest.indexOf(" ", width);
+      if (cut === -1) break;
+      out.push(rest.slice(0, cut).trimEnd());
+      rest = " ".repeat(indent) + rest.slice(cut + 1).trimStart();
+    }
+    out.push(rest);
+    return out.join("\n");
+  }).join("\n");
+}

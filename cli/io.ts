@@ -8,7 +8,7 @@
  * @module
  */
 
-import { writeSync } from "node:fs";
+import { fstatSync, writeSync } from "node:fs";
 import process from "node:process";
 
 const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
@@ -25,9 +25,34 @@ export function exit(code: number): never {
   Deno.exit(code);
 }
 
+/** Resolves on Ctrl-C (SIGINT) while it is not disposed; disposing restores the default action. */
+export function interrupted(): Promise<void> & Disposable {
+  let listener!: () => void;
+  const promise = new Promise<void>((resolve) => listener = resolve);
+  if (isBun) process.on("SIGINT", listener);
+  else Deno.addSignalListener("SIGINT", listener);
+  return Object.assign(promise, {
+    [Symbol.dispose]: (): void => {
+      if (isBun) process.off("SIGINT", listener);
+      else Deno.removeSignalListener("SIGINT", listener);
+    },
+  });
+}
+
 /** Whether file descriptor 1 (stdout) or 2 (stderr) is a terminal. */
 export function isTerminal(fd: 1 | 2): boolean {
-  if (isBun) return (fd === 1 ? process.stdout : process.stderr).isTTY === true;
+  if (isBun) {
+    // Bun's process.stdout costs milliseconds to set up: ask it only about what can be a terminal, a
+    // character device other than a memory device (/dev/null, major 1).
+    let st;
+    try {
+      st = fstatSync(fd);
+    } catch {
+      return false;
+    }
+    if (!st.isCharacterDevice() || Math.floor(Number(st.rdev) / 256) % 4096 === 1) return false;
+    return (fd === 1 ? process.stdout : process.stderr).isTTY === true;
+  }
   return (fd === 1 ? Deno.stdout : Deno.stderr).isTerminal();
 }
 

@@ -5,9 +5,10 @@
  * @module
  */
 
-import { Pidfd, PidNamespace } from "../mod.ts";
+import { Pidfd, PidNamespace, supports, SyscallError } from "../mod.ts";
 import { readText } from "../src/procfs.ts";
 import type { NamespaceSpec } from "./args.ts";
+import { reason } from "./errors.ts";
 import { argvOf, commandLine } from "./format.ts";
 import { UsageError } from "./usage.ts";
 
@@ -76,6 +77,60 @@ export function openNamespace(spec: NamespaceSpec, command: string): PidNamespac
   } catch (e) {
     if (e instanceof TypeError) {
       throw new UsageError(`invalid namespace '${spec.text}': ${e.message}`, command);
+    }
+    throw e;
+  }
+}
+
+/**
+ * Opens a pidfd for a pid or a thread id, as util-linux `kill` takes either: `pidfd_open` refuses a thread
+ * that does not lead its group (`ENOENT`), so a thread id is opened as a thread (`PIDFD_THREAD`, Linux ≥ 6.9);
+ * on older kernels the error names the thread group to use instead.
+ */
+export function openPid(pid: number): Pidfd {
+  try {
+    return Pidfd.open(pid);
+  } catch (e) {
+    if (!(e instanceof SyscallError && e.code === "ENOENT")) throw e;
+    const tgid = tgidOf(pid);
+    if (tgid === null) throw e;
+    if (supports().pidfdThread) return Pidfd.open(pid, { thread: true });
+    const message = `${reason(e)}: ${pid} is a thread of process ${tgid} (this kernel has no thread pidfds)`;
+    throw new Error(message, { cause: e });
+  }
+}
+
+/** The thread group of a thread id (`/proc/<tid>/status` shows every thread), or `null` if there is none. */
+function tgidOf(tid: number): number | null {
+  try {
+    const m = /^Tgid:\s+(\d+)$/m.exec(readText(`/proc/${tid}/status`));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The one-letter state of a process from its `status` (`R`, `S`, `Z` for a zombie …), or `null`. */
+export function stateOf(pidfd: Pidfd): string | null {
+  try {
+    using dir = pidfd.openProcDir();
+    return /^State:\s+(\S)/m.exec(dir.readText("status"))?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A value the kernel may hide from the caller, or `null` then: another user's namespaces (`EACCES`), the level
+ * of a namespace when the caller runs in a child PID namespace (`EPERM`), the init of an ancestor namespace or
+ * of one whose init has exited, or the namespaces of a zombie (`ESRCH`).
+ */
+export function unlessHidden<T>(get: () => T): T | null {
+  try {
+    return get();
+  } catch (e) {
+    if (e instanceof SyscallError && (e.code === "EACCES" || e.code === "EPERM" || e.code === "ESRCH")) {
+      return null;
     }
     throw e;
   }

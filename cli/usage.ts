@@ -6,7 +6,7 @@
  */
 
 /** Exit statuses of the tool. */
-export const EXIT = Object.freeze({ OK: 0, FAILURE: 1, USAGE: 2, TIMEOUT: 124 });
+export const EXIT = Object.freeze({ OK: 0, FAILURE: 1, USAGE: 2, TIMEOUT: 124, INTERRUPTED: 130 });
 
 /**
  * A usage error: bad arguments, found before anything was done. `command` names the command whose `--help`

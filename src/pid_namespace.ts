@@ -608,6 +608,25 @@ export function openProcfsRoot(root: string): number {
   }
 }
 
+/**
+ * Opens `<pid>/ns/pid` of some process that lives directly in the namespace of the procfs open as `rootFd`
+ * (its `NSpid` there has one entry), trying at most 64 of them; `null` if none lets the caller in.
+ */
+function openAnyMember(rootFd: number): number | null {
+  let tried = 0;
+  for (const name of listDir(`/proc/self/fd/${rootFd}`)) {
+    if (!/^[0-9]+$/.test(name) || name === "1") continue;
+    if (++tried > 64) break;
+    try {
+      if (intsField(readText(`${name}/status`, rootFd), "NSpid")?.length !== 1) continue;
+      return openPath(`${name}/ns/pid`, 0, rootFd);
+    } catch (e) {
+      if (!(e instanceof SyscallError)) throw e; // gone meanwhile, or refused: try the next
+    }
+  }
+  return null;
+}
+
 /** The PID namespace of the procfs whose root is open as `rootFd` (see {@link PidNamespace.ofProcfs}). */
 export function namespaceOfProcfs(rootFd: number, root: string): PidNamespace {
   // The caller's NSpid chain as this instance numbers it, or null when the caller is not visible there.
@@ -631,19 +650,27 @@ export function namespaceOfProcfs(rootFd: number, root: string): PidNamespace {
       );
     }
     // Without ptrace access to that init: if the caller lives directly in the instance's namespace, its own
-    // ns file names it.
+    // ns file names it; else another process that lives directly in it (an `NSpid` of one entry) may let
+    // the caller in.
     if (e instanceof SyscallError && e.code === "EACCES" && self !== null && self.length === 1) {
       fd = openPath("self/ns/pid", 0, rootFd);
     } else if (e instanceof SyscallError && e.code === "EACCES") {
-      throw new SyscallError(
-        "open",
-        Errno.EACCES,
-        `${root}/1/ns/pid`,
-        { cause: e },
-        self !== null && self.length > 1
-          ? "this procfs numbers pids in an ancestor of the caller's PID namespace, which the kernel does not hand out"
-          : "naming the namespace of this procfs needs ptrace-read access to its pid 1",
-      );
+      const other = openAnyMember(rootFd);
+      if (other === null) {
+        throw new SyscallError(
+          "open",
+          Errno.EACCES,
+          `${root}/1/ns/pid`,
+          { cause: e },
+          "naming the namespace of this procfs needs ptrace-read access to one of its processes, and its pid 1 " +
+            "and every other one tried refuse the caller" +
+            (self !== null && self.length > 1
+              ? ` (this procfs is that of an ancestor of the caller's PID namespace: ${root} was not remounted ` +
+                "after unshare --pid; unshare --mount-proc does that)"
+              : ""),
+        );
+      }
+      fd = other;
     } else {
       throw e;
     }
@@ -760,12 +787,19 @@ function notFound(
   if (context !== undefined && context.from === undefined && context.to === undefined) {
     detail = `pid ${pid} does not exist in ${callerLabel()}`;
   } else if (context !== undefined) {
-    const from = context.from === undefined ? callerLabel() : label(context.from);
-    const to = context.to === undefined ? callerLabel() : label(context.to);
-    if (toCaller && context.to !== undefined) {
+    // Each namespace named once: the caller's as such, and one namespace on both sides only once.
+    const caller = callerNamespace();
+    const fromNs = context.from ?? caller;
+    const toNs = context.to ?? caller;
+    const name = (ns: PidNamespace): string => ns.equals(caller) ? callerLabel() : label(ns);
+    const from = name(fromNs);
+    const to = name(toNs);
+    if (fromNs.equals(toNs)) {
+      detail = `pid ${context.pid} does not exist in ${from}`;
+    } else if (toCaller && !toNs.equals(caller)) {
       detail = `pid ${context.pid} of ${from} does not exist or is not visible in ${callerLabel()}, ` +
         `through which the translation to ${to} goes`;
-    } else if (!toCaller && context.from !== undefined) {
+    } else if (!toCaller && !fromNs.equals(caller)) {
       detail =
         `pid ${context.pid} of ${from} (pid ${context.via} in ${callerLabel()}) is not visible in ${to}`;
     } else {
@@ -939,8 +973,8 @@ function taskIn(dir: string, up: number, nsInode: number): boolean {
         Errno.EACCES,
         `${dir}/ns/pid`,
         { cause: e },
-        "the fdinfo and procfs translation methods confirm a process's PID namespace through this file, which " +
-          "needs ptrace-read access; the ioctl method (Linux ≥ 6.11) needs none",
+        `the fdinfo and procfs translation methods confirm a process's PID namespace through ${dir}/ns/pid, ` +
+          "which needs ptrace-read access; the ioctl method (Linux ≥ 6.11) needs none",
       );
     }
     throw e;
@@ -1117,6 +1151,18 @@ function scanToCaller(
  */
 function findTask(nsInode: number, index: number, pid: number): { dir: string; text: string } | null {
   const threaded: string[] = [];
+  // Another user's task with the same number in some other namespace may refuse the check: skip it, and
+  // report the refusal only if no task answers.
+  let refused: SyscallError | undefined;
+  const checked = (dir: string, up: number): boolean => {
+    try {
+      return taskIn(dir, up, nsInode);
+    } catch (e) {
+      if (!(e instanceof SyscallError && e.code === "EACCES")) throw e;
+      refused ??= e;
+      return false;
+    }
+  };
   for (const entry of listDir("/proc")) {
     if (!isPidName(entry)) continue;
     const dir = `/proc/${entry}`;
@@ -1124,7 +1170,7 @@ function findTask(nsInode: number, index: number, pid: number): { dir: string; t
     if (text === null) continue;
     const nspid = intsField(text, "NSpid");
     if (nspid === null || nspid.length <= index) continue;
-    if (nspid[index] === pid && taskIn(dir, nspid.length - 1 - index, nsInode)) return { dir, text };
+    if (nspid[index] === pid && checked(dir, nspid.length - 1 - index)) return { dir, text };
     if ((intsField(text, "Threads")?.[0] ?? 1) > 1) threaded.push(entry);
   }
   for (const entry of threaded) {
@@ -1141,9 +1187,10 @@ function findTask(nsInode: number, index: number, pid: number): { dir: string; t
       if (text === null) continue;
       const nspid = intsField(text, "NSpid");
       if (nspid === null || nspid.length <= index) continue;
-      if (nspid[index] === pid && taskIn(dir, nspid.length - 1 - index, nsInode)) return { dir, text };
+      if (nspid[index] === pid && checked(dir, nspid.length - 1 - index)) return { dir, text };
     }
   }
+  if (refused !== undefined) throw refused;
   return null;
 }
 

@@ -13,11 +13,14 @@ import process from "node:process";
 import config from "../deno.json" with { type: "json" };
 import { listDir, readText } from "../src/procfs.ts";
 import {
+  asNobody,
   execed,
   fdinfoInode,
   firstChild,
   isBun,
   needsRoot,
+  type NobodyCopy,
+  nobodyCopy,
   run,
   runtime,
   type Sleeper,
@@ -260,6 +263,51 @@ function underTty(v: Variant, args: string[], env: Record<string, string>): Resu
 const ESC = "\u001b";
 const hasScript = spawnSync("script", ["--version"]).status === 0;
 
+/** The copy of the runtime (and binary) that uid 65534 runs the tool from: the checkout may be out of reach. */
+function copyFor(v: Variant): NobodyCopy {
+  return nobodyCopy(runtime, v.name === "binary" ? v.argv[0] : undefined);
+}
+
+/** Runs the tool as uid 65534 from `copy`, in the same form as `v`. */
+function runAsNobody(v: Variant, copy: NobodyCopy, args: string[]): Result {
+  const cli = copy.root + "cli.ts";
+  const argv = v.name === "binary"
+    ? [copy.binary!]
+    : isBun
+    ? [copy.runtime, cli]
+    : [copy.runtime, "run", "--allow-ffi", cli];
+  const [command, ...rest] = asNobody(copy.home, [...argv, ...args]);
+  const r = spawnSync(command!, rest, { encoding: "utf8", cwd: copy.home, env: cliEnv(), timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Whether uid 65534 may read `/proc/<pid>/ns/<kind>` (ground truth for what the kernel refuses it). */
+function nobodyReadsNs(pid: number, kind: string): boolean {
+  return spawnSync("setpriv", [
+    "--reuid=65534",
+    "--regid=65534",
+    "--clear-groups",
+    "readlink",
+    `/proc/${pid}/ns/${kind}`,
+  ])
+    .status === 0;
+}
+
+/** A thread of process `pid` other than its leader, or `undefined`. */
+function otherThread(pid: number): number | undefined {
+  const tid = listDir(`/proc/${pid}/task`).find((t) => t !== String(pid));
+  return tid === undefined ? undefined : Number(tid);
+}
+
+const hasPython = spawnSync("python3", ["--version"]).status === 0;
+
+/** One process of `kill --json`. */
+interface KillJson {
+  pid: number;
+  signals: string[];
+  unreaped: boolean;
+}
+
 /** Every usage error: one line on stderr naming the problem and pointing to --help, exit status 2. */
 const USAGE_ERRORS: string[][] = [
   [],
@@ -294,7 +342,7 @@ const USAGE_ERRORS: string[][] = [
   ["wait", "--timeout", "soon", "1"],
   ["wait", "--timeout", "-1", "1"],
   ["wait", "--timeout", "5x", "1"],
-  ["wait", "--timeout", "999d", "1"],
+  ["wait", "--timeout", "999999999999d", "1"],
   ["wait", "--count", "0", "1"],
   ["wait", "--count", "2", "1"],
   ["wait", "--count", "two", "1"],
@@ -302,7 +350,13 @@ const USAGE_ERRORS: string[][] = [
   ["kill", "-s", "NOPE", "1"],
   ["kill", "-s", "65", "1"],
   ["kill", "-s", "-1", "1"],
-  ["kill", "-9", "1"],
+  ["kill", "1", "-9"],
+  ["kill", "-s", "-1", "1"],
+  ["info", "2147483648"],
+  ["wait", "--timeout", "-1", "2"],
+  ["ps", "-o", "PID,BOGUS"],
+  ["ps", "-o", ""],
+  ["ns", "-o", "KIND,", "1"],
   ["kill", "--timeout", "1s", "1"],
   ["kill", "--then", "KILL", "1"],
   ["kill", "--timeout", "1s", "--timeout", "2s", "--then", "KILL", "1"],
@@ -427,22 +481,30 @@ for (const v of variants) {
         ]);
         const lsns = lsnsOf(s.pid);
         for (const n of list) {
-          assert.deepEqual(Object.keys(n), ["kind", "type", "id", "inode", "callers", "level", "initPid"]);
+          assert.deepEqual(Object.keys(n), [
+            "kind",
+            "type",
+            "nsInode",
+            "nsId",
+            "callers",
+            "level",
+            "initPid",
+          ]);
           const kind = n["kind"] as string;
-          assert.equal(n["inode"], nsInode(s.pid, kind), kind);
+          assert.equal(n["nsInode"], nsInode(s.pid, kind), kind);
           assert.equal(n["callers"], nsInode(s.pid, kind) === nsInode(process.pid, kind), kind);
           const listed = lsns.namespaces.find((e) => e.type === n["type"]);
           assert.ok(listed, `lsns lists the ${n["type"]} namespace`);
-          assert.equal(n["inode"], listed.ns, kind);
-          assert.match(String(n["id"]), /^\d+$/);
+          assert.equal(n["nsInode"], listed.ns, kind);
+          assert.match(String(n["nsId"]), /^\d+$/);
         }
         const pidNs = list.find((n) => n["kind"] === "pid")!;
         assert.equal(pidNs["level"], statusInts(s.pid, "NSpid").length - 1);
         assert.equal(list.find((n) => n["kind"] === "net")!["level"], null);
 
         const text = ok(v, ["ns", String(s.pid)]);
-        assert.match(text, /^KIND +ID +INODE +CALLER'S +LEVEL +INIT$/m);
-        assert.match(text, new RegExp(`^net +\\d+ +${nsInode(s.pid, "net")} +yes +- +-$`, "m"));
+        assert.match(text, /^KIND +NS +CALLER'S +LEVEL +INIT$/m);
+        assert.match(text, new RegExp(`^net +${nsInode(s.pid, "net")} +yes +- +-$`, "m"));
       } finally {
         await s.kill();
       }
@@ -458,14 +520,15 @@ for (const v of variants) {
         assert.ok(row, "the sleeper is listed");
         assert.deepEqual(Object.keys(row), [
           "pid",
-          "nsPid",
+          "innerPid",
           "nspid",
-          "pidNamespace",
-          "pidNamespaceInode",
+          "pidNsInode",
+          "pidNsId",
           "level",
           "ppid",
           "uid",
           "user",
+          "state",
           "command",
           "argv",
         ]);
@@ -474,8 +537,9 @@ for (const v of variants) {
         assert.equal(row["user"], truth.user);
         assert.equal(row["command"], truth.args);
         assert.deepEqual(row["nspid"], statusInts(s.pid, "NSpid"));
-        assert.equal(row["nsPid"], statusInts(s.pid, "NSpid").at(-1));
-        assert.equal(row["pidNamespaceInode"], nsInode(s.pid, "pid"));
+        assert.equal(row["innerPid"], statusInts(s.pid, "NSpid").at(-1));
+        assert.equal(row["pidNsInode"], nsInode(s.pid, "pid"));
+        assert.equal(row["state"], /^State:\s+(\S)/m.exec(readText(`/proc/${s.pid}/status`))![1]);
         assert.ok(rows.some((r) => r["pid"] === process.pid), "the test runner is listed");
         const pids = rows.map((r) => r["pid"] as number);
         assert.deepEqual(pids, [...pids].sort((a, b) => a - b));
@@ -508,20 +572,20 @@ for (const v of variants) {
         const doc = okJson(v, ["ps", "--container"]);
         assert.deepEqual(Object.keys(doc), ["namespaces"]);
         const groups = doc["namespaces"] as Record<string, unknown>[];
-        const group = groups.find((g) => g["inode"] === inode);
+        const group = groups.find((g) => g["nsInode"] === inode);
         assert.ok(group, "the container's namespace is a group");
-        assert.deepEqual(Object.keys(group), ["id", "inode", "level", "initPid", "processes"]);
+        assert.deepEqual(Object.keys(group), ["nsInode", "nsId", "level", "initPid", "processes"]);
         assert.equal(group["initPid"], c.init);
         assert.equal(group["level"], 1);
         const inside = group["processes"] as Record<string, unknown>[];
-        assert.deepEqual(inside.map((p) => [p["pid"], p["nsPid"]]), [[c.init, 1], [c.child, 2]]);
+        assert.deepEqual(inside.map((p) => [p["pid"], p["innerPid"]]), [[c.init, 1], [c.child, 2]]);
         assert.deepEqual(inside.map((p) => p["pid"]), pidsInNamespace(inode));
         assert.equal(inside[1]!["ppid"], c.init);
 
         const text = ok(v, ["ps", "--container"]);
         assert.match(
           text,
-          new RegExp(`^PID namespace \\d+ \\(inode ${inode}, level 1, init ${c.init}: sh -c `, "m"),
+          new RegExp(`^PID namespace ${inode} \\(level 1, init ${c.init}: sh -c `, "m"),
         );
 
         // ps --ns, with the namespace named four ways.
@@ -590,7 +654,7 @@ for (const v of variants) {
         assert.equal(pidNs["callers"], false);
         assert.equal(pidNs["level"], 1);
         assert.equal(pidNs["initPid"], c.init);
-        assert.equal(pidNs["inode"], inode);
+        assert.equal(pidNs["nsInode"], inode);
         assert.equal(ns.find((n) => n["kind"] === "net")!["callers"], true);
 
         // info: the NSpid chain down into the container.
@@ -682,7 +746,7 @@ for (const v of variants) {
         const r = await w.done;
         assert.equal(r.status, 0, r.stderr);
         const doc = JSON.parse(r.stdout) as Record<string, unknown>;
-        assert.deepEqual(Object.keys(doc), ["exited", "running", "unreaped", "timedOut"]);
+        assert.deepEqual(Object.keys(doc), ["exited", "running", "unreaped", "gone", "timedOut"]);
         const [e] = doc["exited"] as Record<string, unknown>[];
         assert.deepEqual(Object.keys(e!), ["pid", "code", "signal", "coreDumped", "source"]);
         assert.equal(e!["pid"], child.pid);
@@ -732,6 +796,7 @@ for (const v of variants) {
           exited: [],
           running: [s.pid],
           unreaped: [],
+          gone: [],
           timedOut: true,
         });
         assert.equal(s.child.exitCode, null);
@@ -750,6 +815,7 @@ for (const v of variants) {
           exited: [],
           running: [],
           unreaped: [z.pid],
+          gone: [],
           timedOut: true,
         });
         assert.equal(
@@ -770,8 +836,13 @@ for (const v of variants) {
         );
         assert.ok(row, "ps lists the zombie");
         // A zombie has no namespace handles left, but its NSpid chain places it in ours.
-        assert.equal(row["pidNamespaceInode"], nsInode(process.pid, "pid"));
-        assert.equal(row["command"], "[sleep]");
+        assert.equal(row["pidNsInode"], nsInode(process.pid, "pid"));
+        assert.equal(row["command"], "[sleep] <defunct>");
+        assert.equal(row["state"], "Z");
+        const line = ok(v, ["ps", "-o", "PID,S,COMMAND"]).split("\n").find((l) =>
+          l.trim().startsWith(`${z.pid} `)
+        );
+        assert.match(line ?? "", new RegExp(`^ *${z.pid}  Z  \\[sleep\\] <defunct>$`));
       } finally {
         await z.parent.kill();
       }
@@ -793,7 +864,9 @@ for (const v of variants) {
         assert.match(r.stdout, new RegExp(`^ *${a.pid} +SIGTERM +-$`, "m"));
         assert.deepEqual(await ended(a), { code: null, signal: "SIGTERM" });
         const doc = okJson(v, ["kill", "-s", "kill", String(b.pid)]);
-        assert.deepEqual(doc, { processes: [{ pid: b.pid, signals: ["SIGKILL"], exit: null }] });
+        assert.deepEqual(doc, {
+          processes: [{ pid: b.pid, signals: ["SIGKILL"], exit: null, unreaped: false }],
+        });
         assert.deepEqual(await ended(b), { code: null, signal: "SIGKILL" });
       } finally {
         await a.kill();
@@ -807,7 +880,7 @@ for (const v of variants) {
       try {
         const doc = okJson(v, ["kill", "--timeout", "100ms", "--then", "KILL", String(stubborn.pid)]);
         assert.deepEqual(doc, {
-          processes: [{ pid: stubborn.pid, signals: ["SIGTERM", "SIGKILL"], exit: null }],
+          processes: [{ pid: stubborn.pid, signals: ["SIGTERM", "SIGKILL"], exit: null, unreaped: false }],
         });
         assert.deepEqual(await ended(stubborn), { code: null, signal: "SIGKILL" });
       } finally {
@@ -871,7 +944,7 @@ for (const v of variants) {
         const plain = underTty(v, ["ns", String(process.pid)], { ...env, NO_COLOR: "1" });
         assert.equal(plain.status, 0, plain.stdout);
         assert.ok(!plain.stdout.includes(ESC), plain.stdout);
-        assert.match(plain.stdout, /^KIND +ID/m);
+        assert.match(plain.stdout, /^KIND +NS/m);
         assert.ok(!ok(v, ["ns", String(process.pid)]).includes(ESC)); // a pipe
       },
     );
@@ -894,6 +967,318 @@ for (const v of variants) {
       } finally {
         spawnSync("rm", ["-rf", dir]);
       }
+    });
+
+    test("namespaces are named by inode, once per error; no JSON keys differ only by case", () => {
+      const gone = impossiblePid();
+      const r = runCli(v, ["translate", String(gone)]);
+      assert.equal(r.status, 1);
+      const inode = nsInode(process.pid, "pid");
+      assert.deepEqual(r.stderr.match(/pid:\[\d+\]/g), [`pid:[${inode}]`]);
+      const f = runCli(v, ["translate", String(gone), "--from", `pid:${process.pid}`, "--to", "self"]);
+      assert.deepEqual(f.stderr.match(/pid:\[\d+\]/g), [`pid:[${inode}]`]);
+      const keys = (o: unknown): string[] =>
+        o === null || typeof o !== "object"
+          ? []
+          : Array.isArray(o)
+          ? o.flatMap(keys)
+          : Object.entries(o).flatMap(([k, val]) => [k, ...keys(val)]);
+      for (
+        const args of [["ps"], ["ps", "--container"], ["ns", String(process.pid)], [
+          "info",
+          String(process.pid),
+        ]]
+      ) {
+        const doc = okJson(v, args);
+        const names = new Set(keys(doc));
+        const folded = new Set([...names].map((k) => k.toLowerCase()));
+        assert.equal(folded.size, names.size, `${args.join(" ")}: ${[...names].join(" ")}`);
+      }
+    });
+
+    test("kill -9 and kill -KILL signal as util-linux kill does", async () => {
+      for (const form of ["-9", "-KILL", "-kill"]) {
+        const s = await sleeper();
+        const exit = once(s.child, "exit");
+        const r = runCli(v, ["--json", "kill", form, String(s.pid)]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual((JSON.parse(r.stdout).processes as KillJson[])[0]!.signals, ["SIGKILL"]);
+        assert.deepEqual(await exit, [null, "SIGKILL"]);
+      }
+    });
+
+    test("values after options are checked as values; pids out of range say so", () => {
+      const cases: [string[], RegExp][] = [
+        [["wait", "--timeout", "-1", "1"], /invalid timeout '-1'/],
+        [["kill", "-s", "-1", "1"], /invalid signal '-1'/],
+        [["kill", "--timeout", "-5s", "--then", "KILL", "1"], /invalid timeout '-5s'/],
+        [["info", "-5"], /invalid argument '-5'/],
+        [["info", "2147483648"], /invalid pid '2147483648': out of range/],
+      ];
+      for (const [args, message] of cases) {
+        const r = runCli(v, args);
+        assert.equal(r.status, 2, args.join(" "));
+        assert.match(r.stderr, message, args.join(" "));
+      }
+    });
+
+    test("wait --timeout takes long timeouts (25d, beyond one timer's 2^31 ms)", async () => {
+      const s = await sleeper();
+      const bg = startCli(v, ["wait", "--timeout", "25d", String(s.pid)]);
+      try {
+        await holdsPidfd(bg.child.pid!, s.pid);
+        await s.kill();
+        const r = await bg.done;
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout, new RegExp(`^ *${s.pid}  killed by SIGKILL$`, "m"));
+      } finally {
+        await bg.kill();
+        await s.kill();
+      }
+    });
+
+    test("wait A B with A gone reports A and still waits for B (exit status 1)", async () => {
+      const gone = impossiblePid();
+      const s = await sleeper();
+      const bg = startCli(v, ["wait", String(gone), String(s.pid)]);
+      try {
+        await holdsPidfd(bg.child.pid!, s.pid);
+        await s.kill();
+        const r = await bg.done;
+        assert.equal(r.status, 1);
+        assert.equal(r.stderr, `pidfd: ${gone}: ESRCH (No such process)\n`);
+        assert.match(r.stdout, new RegExp(`^ +PID  EXIT\n *${s.pid}  killed by SIGKILL\n$`));
+      } finally {
+        await bg.kill();
+        await s.kill();
+      }
+    });
+
+    test("a wait timeout or Ctrl-C before any exit prints no bare header", async () => {
+      const s = await sleeper();
+      try {
+        const r = runCli(v, ["wait", "--timeout", "200ms", String(s.pid)]);
+        assert.equal(r.status, 124);
+        assert.equal(r.stdout, "");
+        const bg = startCli(v, ["wait", String(s.pid)]);
+        await holdsPidfd(bg.child.pid!, s.pid);
+        bg.child.kill("SIGINT");
+        const i = await bg.done;
+        assert.equal(i.stdout, "");
+      } finally {
+        await s.kill();
+      }
+    });
+
+    test("kill --timeout against a zombie does not escalate", async () => {
+      const z = await zombie();
+      try {
+        const r = runCli(v, ["--json", "kill", "--timeout", "300ms", "--then", "KILL", String(z.pid)]);
+        assert.equal(r.status, 0, r.stderr);
+        const [p] = JSON.parse(r.stdout).processes as KillJson[];
+        assert.deepEqual(p!.signals, ["SIGTERM"]);
+        assert.equal(p!.unreaped, true);
+        assert.match(readText(`/proc/${z.pid}/status`), /^State:\tZ/m);
+        const text = ok(v, ["kill", "-s", "0", "--timeout", "100ms", "--then", "KILL", String(z.pid)]);
+        assert.match(text, new RegExp(`^ *${z.pid}  0 +exited \\(not yet reaped by its parent\\)$`, "m"));
+      } finally {
+        await z.parent.kill();
+      }
+    });
+
+    test("Ctrl-C during kill --timeout reports what was already sent", async () => {
+      const shell = await readyShell("trap '' TERM; echo ready; while :; do sleep 0.05; done");
+      const bg = startCli(v, ["kill", "--timeout", "30s", "--then", "KILL", String(shell.pid)]);
+      try {
+        await holdsPidfd(bg.child.pid!, shell.pid);
+        await new Promise((r) => setTimeout(r, 500)); // past the SIGTERM, into the timeout
+        bg.child.kill("SIGINT");
+        const r = await bg.done;
+        // Deno's node:child_process reports a child it sent a signal to as killed by it, whatever its status.
+        assert.ok(r.status === 130 || (!isBun && r.status === null), `status ${r.status}`);
+        assert.match(r.stdout, new RegExp(`^ *PID  SENT +EXIT\n *${shell.pid}  SIGTERM  -\n$`));
+        assert.ok(readText(`/proc/${shell.pid}/status`).includes("State:"), "not killed");
+      } finally {
+        await bg.kill();
+        await shell.kill();
+      }
+    });
+
+    test("thread ids work for info, ns and kill -s 0, as util-linux kill -0 <tid> does", () => {
+      const tid = otherThread(process.pid);
+      assert.ok(tid !== undefined, "the test runtime has threads");
+      const [p] = okJson(v, ["info", String(tid)])["processes"] as Record<string, unknown>[];
+      assert.equal(p!["pid"], tid);
+      assert.equal(p!["tgid"], statusInts(tid, "Tgid")[0]);
+      assert.equal(p!["tgid"], process.pid);
+      const ns = okJson(v, ["ns", String(tid)])["namespaces"] as Record<string, unknown>[];
+      assert.equal(ns.find((n) => n["kind"] === "net")!["nsInode"], nsInode(process.pid, "net"));
+      assert.match(ok(v, ["kill", "-s", "0", String(tid)]), new RegExp(`^ *${tid}  0 +-$`, "m"));
+    });
+
+    test(
+      "wait takes a thread id and reports the thread's exit",
+      { skip: !hasPython && "needs python3" },
+      async () => {
+        const py = await started("python3", [
+          "-c",
+          "import threading, time; t = threading.Thread(target=time.sleep, args=(1.5,)); t.start(); t.join(); time.sleep(60)",
+        ]);
+        try {
+          let tid: number | undefined;
+          for (let i = 0; i < 400 && tid === undefined; i++) {
+            tid = otherThread(py.pid);
+            if (tid === undefined) await new Promise((r) => setTimeout(r, 5));
+          }
+          assert.ok(tid !== undefined);
+          const r = await startCli(v, ["--json", "wait", "--timeout", "30s", String(tid)]).done;
+          assert.equal(r.status, 0, r.stderr);
+          assert.deepEqual((JSON.parse(r.stdout).exited as { pid: number }[]).map((e) => e.pid), [tid]);
+          assert.ok(!listDir(`/proc/${py.pid}/task`).includes(String(tid)), "the thread is gone");
+        } finally {
+          await py.kill();
+        }
+      },
+    );
+
+    test("-o, -n and -r choose the columns, drop the header and print raw, like lsns", () => {
+      const pid = String(process.pid);
+      const inode = nsInode(process.pid, "net");
+      assert.equal(
+        ok(v, ["ns", "-n", "-r", "-o", "KIND,NS", pid]).split("\n").find((l) => l.startsWith("net ")),
+        `net ${inode}`,
+      );
+      const table = ok(v, ["ns", "--output", "kind,ns,id", pid]);
+      assert.match(table.split("\n")[0]!, /^KIND +NS +ID$/);
+      const plus = ok(v, ["ps", "-o", "+S", "-n"]).split("\n").find((l) => new RegExp(`^ *${pid} `).test(l));
+      assert.ok(plus, "the runner's row");
+      assert.ok(!/^ *PID/.test(ok(v, ["ps", "-n"])), "no header");
+      const raw = ok(v, ["ps", "-r", "-o", "PID,COMMAND"]).split("\n");
+      assert.equal(raw[0], "PID COMMAND");
+      const row = raw.find((l) => l.startsWith(`${pid} `))!;
+      assert.equal(row, `${pid} ${psTruth(process.pid).args.replaceAll(" ", "\\x20")}`);
+      for (const command of ["ps", "ns"]) assert.match(ok(v, [command, "--help"]), /^COLUMNS \(default: /m);
+    });
+
+    test("kill --help fits in 80 columns", () => {
+      for (const command of ["info", "ns", "translate", "init-pid", "wait", "kill", "ps"]) {
+        for (const line of ok(v, [command, "--help"]).split("\n")) {
+          assert.ok(line.length <= 80, `${command}: ${line}`);
+        }
+      }
+    });
+
+    test(
+      "ns of another user's process as nobody shows - where the kernel refuses",
+      { skip: needsRoot },
+      async () => {
+        using copy = copyFor(v);
+        const s = await sleeper();
+        try {
+          assert.equal(nobodyReadsNs(s.pid, "net"), false, "the kernel refuses nobody");
+          const r = runAsNobody(v, copy, ["ns", String(s.pid)]);
+          assert.equal(r.status, 0, r.stderr);
+          assert.match(r.stdout, /^net +- +- +- +-$/m);
+          const j = runAsNobody(v, copy, ["--json", "ns", String(s.pid)]);
+          for (const n of JSON.parse(j.stdout).namespaces as Record<string, unknown>[]) {
+            assert.equal(n["nsInode"], null);
+            assert.equal(n["callers"], null);
+          }
+        } finally {
+          await s.kill();
+        }
+      },
+    );
+
+    test(
+      "ps --ns <bind-mounted ns file> as nobody lists the container's processes",
+      { skip: needsRoot },
+      async () => {
+        using copy = copyFor(v);
+        const c = await container();
+        const file = `${copy.home}/pidns`;
+        let mounted = false;
+        try {
+          await execed(c.child, "sleep");
+          run("touch", [file]);
+          run("mount", ["--bind", `/proc/${c.init}/ns/pid`, file]);
+          mounted = true;
+          const inode = nsInode(c.init, "pid");
+          const r = runAsNobody(v, copy, ["--json", "ps", "--ns", file]);
+          assert.equal(r.status, 0, r.stderr);
+          const listed = JSON.parse(r.stdout).processes as Record<string, unknown>[];
+          assert.deepEqual(listed.map((p) => p["pid"]), pidsInNamespace(inode));
+          assert.deepEqual(listed.map((p) => p["innerPid"]), [1, 2]);
+          for (const p of listed) assert.equal(p["pidNsInode"], inode);
+        } finally {
+          if (mounted) run("umount", [file]);
+          await c.close();
+        }
+      },
+    );
+
+    test(
+      "translate by fdinfo and procfs as nobody skips processes it may not inspect",
+      { skip: needsRoot },
+      async () => {
+        using copy = copyFor(v);
+        // Nobody's own rootless container, and root's container where another process is pid 2 as well.
+        const rootless = await started("setpriv", [
+          "--reuid=65534",
+          "--regid=65534",
+          "--clear-groups",
+          "unshare",
+          "--user",
+          "--map-root-user",
+          "--pid",
+          "--fork",
+          "sh",
+          "-c",
+          "sleep 600 & wait",
+        ]);
+        const c = await container();
+        try {
+          const init = await firstChild(rootless.pid);
+          await execed(init, "sh");
+          const child = await firstChild(init);
+          await execed(child, "sleep");
+          assert.deepEqual(statusInts(child, "NSpid"), [child, 2]);
+          assert.deepEqual(statusInts(c.child, "NSpid").at(-1), 2);
+          for (const method of ["ioctl", "fdinfo", "procfs"]) {
+            const r = runAsNobody(v, copy, ["translate", "2", "--from", `pid:${init}`, "--method", method]);
+            assert.equal(r.stderr, "", method);
+            assert.equal(r.stdout, `${child}\n`, method);
+          }
+          // Root's container: the refusal names the file the kernel refused.
+          const denied = runAsNobody(v, copy, [
+            "translate",
+            "2",
+            "--from",
+            `pid:${c.init}`,
+            "--method",
+            "procfs",
+          ]);
+          assert.equal(denied.status, 1);
+          assert.match(denied.stderr, /EACCES/);
+        } finally {
+          await rootless.kill();
+          await c.close();
+        }
+      },
+    );
+
+    test("ps inside unshare --pid without --mount-proc", { skip: needsRoot }, () => {
+      const [command, ...rest] = v.argv;
+      const r = spawnSync("unshare", ["--pid", "--fork", command!, ...rest, "--json", "ps"], {
+        encoding: "utf8",
+        env: cliEnv(),
+        timeout: 60_000,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      const listed = JSON.parse(r.stdout).processes as Record<string, unknown>[];
+      // Only the tool itself lives in the new namespace: it is pid 1 there.
+      assert.deepEqual(listed.map((p) => p["pid"]), [1]);
+      assert.match(String(listed[0]!["command"]), /ps$/);
     });
 
     if (v.name === "deno") {

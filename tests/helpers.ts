@@ -6,6 +6,7 @@
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
+import { chmodSync, linkSync, mkdtempSync, rmSync } from "node:fs";
 import { libc } from "../ffi/mod.ts";
 import { listDir, readText } from "../src/procfs.ts";
 
@@ -22,10 +23,6 @@ export const isRoot: boolean = libc.getpid() > 0 && readText("/proc/self/status"
 
 /** The reason root-only tests are skipped, or `false` when they run. */
 export const needsRoot: string | false = isRoot ? false : "needs root (unshare, ns_last_pid)";
-// Neither test runner prints a skip's reason: say it once.
-if (!isRoot) {
-  console.error("Not running as root: the tests that need root (unshare, ns_last_pid) are skipped.");
-}
 
 /** The fds this process has open, each as `fd:inode`, so that a number reused for a new file counts as new. */
 export function fdSnapshot(): Set<string> {
@@ -143,4 +140,102 @@ export async function execed(pid: number, comm: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
   throw new Error(`process ${pid} never ran ${comm}`);
+}
+
+/** The checkout's root directory, with a trailing slash. */
+export const ROOT: string = decodeURIComponent(new URL("../", import.meta.url).pathname);
+
+/** Whether uid 65534 (`nobody`) can execute `file` (it and every directory above it must let it through). */
+export function nobodyCanRun(file: string): boolean {
+  return spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "test", "-x", file])
+    .status === 0;
+}
+
+/** A copy of the runtime and the checkout that uid 65534 can reach, removed on dispose. */
+export interface NobodyCopy extends Disposable {
+  /** The runtime executable (deno or bun) to run as nobody. */
+  readonly runtime: string;
+  /** The checkout's root, with a trailing slash. */
+  readonly root: string;
+  /** The compiled `pidfd` binary, when `binary` was given. */
+  readonly binary: string | undefined;
+  /** A world-writable directory for HOME, TMPDIR and DENO_DIR. */
+  readonly home: string;
+}
+
+/** The parts of the checkout that the scripts run as nobody import. */
+const CHECKOUT_PARTS = ["mod.ts", "cli.ts", "deno.json", "cli", "ffi", "src", "tests"];
+
+/**
+ * Everything a test needs to run the runtime as uid 65534: a fresh directory under `/tmp` (mode 0755) with the
+ * runtime, the checkout's sources and optionally the compiled binary, hard-linked where the file system allows
+ * and copied otherwise. A checkout under a directory only root may enter (a home directory, a `mktemp -d`) is
+ * out of nobody's reach in place; the copy is not.
+ *
+ * @param runtime The runtime executable to provide.
+ * @param binary The compiled binary to provide, if any.
+ * @param root The checkout to copy (default this one).
+ */
+export function nobodyCopy(runtime_: string = runtime, binary?: string, root: string = ROOT): NobodyCopy {
+  const dir = mkdtempSync("/tmp/pidfd-nobody-");
+  try {
+    chmodSync(dir, 0o755);
+    const put = (from: string, to: string): void => {
+      try {
+        linkSync(from, to);
+      } catch {
+        run("cp", ["-p", from, to]);
+      }
+    };
+    run("mkdir", ["-m", "755", `${dir}/bin`, `${dir}/checkout`]);
+    run("mkdir", ["-m", "777", `${dir}/home`]);
+    const rt = `${dir}/bin/${runtime_.split("/").at(-1)}`;
+    put(runtime_, rt);
+    let bin: string | undefined;
+    if (binary !== undefined) put(binary, bin = `${dir}/bin/pidfd`);
+    // `cp -l` hard-links the files (their modes let nobody read them); `cp -r` is the fallback across devices.
+    const parts = CHECKOUT_PARTS.map((p) => root + p);
+    if (spawnSync("cp", ["-rl", ...parts, `${dir}/checkout/`]).status !== 0) {
+      run("cp", ["-r", ...parts, `${dir}/checkout/`]);
+    }
+    run("chmod", ["-R", "a+rX", `${dir}/checkout`]);
+    return {
+      runtime: rt,
+      root: `${dir}/checkout/`,
+      binary: bin,
+      home: `${dir}/home`,
+      [Symbol.dispose](): void {
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/**
+ * The command line that runs `argv` as uid 65534 with HOME, TMPDIR and DENO_DIR in `home` (the runtimes
+ * write caches there).
+ */
+export function asNobody(home: string, argv: string[]): string[] {
+  return [
+    "setpriv",
+    "--reuid=65534",
+    "--regid=65534",
+    "--clear-groups",
+    "env",
+    `HOME=${home}`,
+    `DENO_DIR=${home}/deno`,
+    `TMPDIR=${home}`,
+    ...argv,
+  ];
+}
+
+/** The command line that runs a script of a {@link NobodyCopy} (a path relative to the checkout). */
+export function nobodyScript(copy: NobodyCopy, script: string): string[] {
+  const path = copy.root + script;
+  return isBun
+    ? [copy.runtime, path]
+    : [copy.runtime, "run", "--allow-ffi", "--allow-run", "--allow-read", "--allow-env", path];
 }

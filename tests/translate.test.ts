@@ -16,21 +16,22 @@ import { Errno, libc, PID_NS_INIT_INO } from "../ffi/mod.ts";
 import { translationError, translationMethods } from "../src/pid_namespace.ts";
 import { listDir, readText } from "../src/procfs.ts";
 import {
+  asNobody,
   fdSnapshot,
   fdsOpenedSince,
   isBun,
   isRoot,
   needsRoot,
+  nobodyCopy,
+  nobodyScript,
   run,
   runtime,
-  scriptCommand,
   sleeper,
   statusInts,
 } from "./helpers.ts";
 
 const METHODS = ["ioctl", "fdinfo", "procfs"] as const;
 const self = libc.getpid();
-const unprivilegedFixture = new URL("./fixtures/translate_unprivileged.ts", import.meta.url).pathname;
 
 // The first translation opens the caller's own PID namespace and keeps it: do it before any fd count.
 translatePid(self);
@@ -596,34 +597,25 @@ describe("PID namespace translation across nested namespaces", () => {
   }, () => {
     const { tasks, views, sleepers } = trees!;
     const inner = tasks.find((t) => t.name === "level 1 sleeper")!;
-    const dir = run("mktemp", ["-d"]).trim();
-    const nsPath = `${dir}/pidns`;
+    // The checkout may sit where nobody cannot reach it (under /root): run a world-readable copy.
+    using copy = nobodyCopy();
+    const nsPath = `${copy.home}/pidns`;
     let mounted = false;
     try {
-      run("chmod", ["755", dir]);
-      run("mkdir", ["-m", "777", `${dir}/home`]);
       run("touch", [nsPath]);
       run("mount", ["--bind", `/proc/${sleepers[1]}/ns/pid`, nsPath]);
       mounted = true;
-      const [command, ...args] = scriptCommand(unprivilegedFixture);
       const input = JSON.stringify({
         nsPath,
         inner: inner.pid,
         innerChain: inner.nspid,
         initHost: views[1]!.init,
       });
-      const r = spawnSync("setpriv", [
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        "env",
-        `HOME=${dir}/home`,
-        `DENO_DIR=${dir}/home/deno`,
-        `TMPDIR=${dir}/home`,
-        command!,
-        ...args,
+      const [command, ...args] = asNobody(copy.home, [
+        ...nobodyScript(copy, "tests/fixtures/translate_unprivileged.ts"),
         input,
-      ], { encoding: "utf8", cwd: `${dir}/home`, timeout: 60_000 });
+      ]);
+      const r = spawnSync(command!, args, { encoding: "utf8", cwd: copy.home, timeout: 60_000 });
       assert.equal(r.status, 0, r.stderr);
       const result = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
       assert.equal(result.uid, 65534);
@@ -645,7 +637,6 @@ describe("PID namespace translation across nested namespaces", () => {
       assert.deepEqual(result.nspid, inner.nspid);
     } finally {
       if (mounted) run("umount", [nsPath]);
-      run("rm", ["-rf", dir]);
     }
   });
 

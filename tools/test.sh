@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Every check and both test suites, as `npm test` runs them. Ends with one line: "tests: N passed, N failed".
+# Every check and both test suites, as `npm test` runs them. Ends with one line:
+# "tests: N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH" NO_COLOR=1
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 status=0
+
+# Neither test runner prints why a test was skipped: say it once.
+[ "$(id -u)" -eq 0 ] ||
+  echo "Not running as root: the tests that need root (unshare, ns_last_pid, setpriv) are skipped."
 
 step() {
   echo "== $*"
@@ -25,7 +30,7 @@ cli_binary=()
 [ -x dist/pidfd ] && cli_binary=(env PIDFD_CLI_BINARY=dist/pidfd)
 
 echo "== deno test"
-deno test --allow-ffi --allow-run --allow-read --allow-env tests/ 2>&1 | tee "$logs/deno"
+deno test --allow-ffi --allow-run --allow-read --allow-write --allow-env tests/ 2>&1 | tee "$logs/deno"
 [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "FAILED: deno test"; status=1; }
 
 echo "== bun test"
@@ -39,11 +44,15 @@ read -r dp dps <<<"$(count passed)"
 read -r df dfs <<<"$(count failed)"
 deno_passed=${dps:-${dp:-0}}
 deno_failed=${dfs:-${df:-0}}
+# Skipped: ignored tests and ignored steps (a skipped test never runs steps, so nothing counts twice).
+read -r di dis <<<"$(count ignored)"
+deno_skipped=$((${di:-0} + ${dis:-0}))
 bun_passed=$(sed -nE 's/^ *([0-9]+) pass$/\1/p' "$logs/bun" | tail -1)
 bun_failed=$(sed -nE 's/^ *([0-9]+) fail$/\1/p' "$logs/bun" | tail -1)
-echo "deno: ${deno_passed} passed, ${deno_failed} failed"
-echo "bun: ${bun_passed:-0} passed, ${bun_failed:-0} failed"
+bun_skipped=$(sed -nE 's/^ *([0-9]+) skip$/\1/p' "$logs/bun" | tail -1)
+echo "deno: ${deno_passed} passed, ${deno_failed} failed, ${deno_skipped} skipped"
+echo "bun: ${bun_passed:-0} passed, ${bun_failed:-0} failed, ${bun_skipped:-0} skipped"
 failed=$((deno_failed + ${bun_failed:-0}))
 [ "$status" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1 # a failed check counts as a failure
-echo "tests: $((deno_passed + ${bun_passed:-0})) passed, ${failed} failed"
+echo "tests: $((deno_passed + ${bun_passed:-0})) passed, ${failed} failed, $((deno_skipped + ${bun_skipped:-0})) skipped"
 exit "$status"

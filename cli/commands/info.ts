@@ -4,11 +4,11 @@
  * @module
  */
 
-import { Pidfd, UnsupportedError } from "../../mod.ts";
+import { type Pidfd, UnsupportedError } from "../../mod.ts";
 import { parseCommand, parsePids } from "../args.ts";
 import type { Context } from "../context.ts";
 import { json, pairs, show } from "../format.ts";
-import { commandOf, userName } from "../procs.ts";
+import { commandOf, openPid, userName } from "../procs.ts";
 import { EXIT } from "../usage.ts";
 
 /** Four ids of a credential: real, effective, saved, filesystem. */
@@ -55,7 +55,7 @@ export function info(args: string[], ctx: Context): number {
 }
 
 function describe(pid: number): ProcessInfo {
-  using pidfd = Pidfd.open(pid);
+  using pidfd = openPid(pid);
   const i = pidfd.info();
   const nspid = pidfd.nspid();
   const { command, argv } = commandOf(pidfd);

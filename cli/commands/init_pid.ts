@@ -24,8 +24,9 @@ export function initPid(args: string[], ctx: Context): number {
     // answer, and no pid reuse between the lookup and the check can slip in.
     using init = ns.initPidfd();
     const pid = init.pid;
-    if (ctx.json) ctx.out(json({ namespace: { spec: spec.text, id: ns.id }, initPid: pid }));
-    else ctx.out(`${pid}\n`);
+    if (ctx.json) {
+      ctx.out(json({ namespace: { spec: spec.text, nsInode: ns.inode, nsId: ns.id }, initPid: pid }));
+    } else ctx.out(`${pid}\n`);
     return EXIT.OK;
   } catch (e) {
     if (e instanceof UsageError) throw e;

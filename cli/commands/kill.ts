@@ -4,17 +4,20 @@
  * @module
  */
 
-import { type ExitStatus, Pidfd, SyscallError } from "../../mod.ts";
+import { type ExitStatus, type Pidfd, SyscallError } from "../../mod.ts";
 import {
   parseCommand,
   type ParsedSignal,
   parseDuration,
   parsePids,
   parseSignal,
+  timeoutSignal,
   type Token,
 } from "../args.ts";
 import type { Context } from "../context.ts";
-import { json, NONE, table } from "../format.ts";
+import { json, NONE, type Style, table } from "../format.ts";
+import { interrupted } from "../io.ts";
+import { openPid } from "../procs.ts";
 import { EXIT, UsageError } from "../usage.ts";
 import { describeExit, type ExitRecord } from "./wait.ts";
 
@@ -31,16 +34,13 @@ export interface KillRecord {
   signals: string[];
   /** The exit, when it was seen during a `--timeout`; `null` when not waited for or not seen. */
   exit: Omit<ExitRecord, "pid"> | null;
+  /** It exited but its parent has not reaped it (a zombie): nothing more is sent to it. */
+  unreaped: boolean;
 }
 
 /** Runs `pidfd kill`. */
 export async function kill(args: string[], ctx: Context): Promise<number> {
-  const end = args.indexOf("--");
-  const bad = (end === -1 ? args : args.slice(0, end)).find((a) => /^-(?:[0-9]+|[A-Z][A-Z0-9+-]*)$/.test(a));
-  if (bad !== undefined) {
-    throw new UsageError(`unknown option '${bad}': give the signal as -s ${bad.slice(1)}`, "kill");
-  }
-  const { values, positionals, tokens } = parseCommand("kill", args, {
+  const { values, positionals, tokens } = parseCommand("kill", signalShorthand(args), {
     signal: { type: "string", short: "s" },
     timeout: { type: "string", multiple: true },
     then: { type: "string", multiple: true },
@@ -56,33 +56,77 @@ export async function kill(args: string[], ctx: Context): Promise<number> {
   try {
     for (const pid of pids) {
       try {
-        targets.push(Pidfd.open(pid));
+        targets.push(openPid(pid));
       } catch (e) {
         ctx.fail(pid, e);
         status = EXIT.FAILURE;
       }
     }
-    const results = await Promise.all(targets.map((pidfd) => escalate(pidfd, signal, steps, ctx)));
+    // Ctrl-C during an escalation: report what was sent so far, then end as interrupted.
+    const sent = targets.map(() => [] as string[]);
+    using interrupt = interrupted();
+    let stopped = false;
+    const fail = (pid: number, e: unknown): void => {
+      if (!stopped) ctx.fail(pid, e); // the escalations left behind fail once their pidfds are closed
+    };
+    const results = await Promise.race([
+      Promise.all(targets.map((pidfd, i) => escalate(pidfd, signal, steps, sent[i]!, fail))),
+      interrupt.then(() => null),
+    ]);
+    if (results === null) {
+      stopped = true;
+      const records = targets.map((p, i) => ({ pid: p.pid, signals: sent[i]!, exit: null, unreaped: false }));
+      report(ctx, records, []);
+      return EXIT.INTERRUPTED;
+    }
     const records: KillRecord[] = [];
+    const exits: (ExitStatus | null)[] = [];
     for (const r of results) {
       if (r === null) status = EXIT.FAILURE;
-      else records.push(r.record);
+      else {
+        records.push(r.record);
+        exits.push(r.exit);
+      }
     }
-    if (ctx.json) ctx.out(json({ processes: records }));
-    else if (records.length > 0) {
-      const rows = results.flatMap((r) =>
-        r === null ? [] : [[
-          String(r.record.pid),
-          r.record.signals.join(","),
-          r.exit === null ? NONE : describeExit(r.exit, ctx.style),
-        ]]
-      );
-      ctx.out(table(["PID", "SENT", "EXIT"], rows, ctx.style, ["right"]));
-    }
+    report(ctx, records, exits);
     return status;
   } finally {
     for (const pidfd of targets) pidfd.close();
   }
+}
+
+/** Prints the records: JSON, or a table (nothing when no process was signalled). */
+function report(ctx: Context, records: KillRecord[], exits: (ExitStatus | null)[]): void {
+  if (ctx.json) ctx.out(json({ processes: records }));
+  else if (records.length > 0) {
+    const row = (r: KillRecord, i: number): string[] => [
+      String(r.pid),
+      r.signals.join(",") || NONE,
+      exitText(r, exits[i], ctx.style),
+    ];
+    const rows = records.map(row);
+    ctx.out(table(["PID", "SENT", "EXIT"], rows, ctx.style, ["right"]));
+  }
+}
+
+function exitText(r: KillRecord, exit: ExitStatus | null | undefined, s: Style): string {
+  if (exit !== null && exit !== undefined) return describeExit(exit, s);
+  return r.unreaped ? "exited (not yet reaped by its parent)" : NONE;
+}
+
+/**
+ * util-linux `kill -9 <pid>` and `kill -KILL <pid>`: a leading `-<signal>` (before any other argument) is
+ * `-s <signal>`.
+ */
+function signalShorthand(args: string[]): string[] {
+  const first = args[0];
+  if (
+    first !== undefined && /^-(?:[0-9]+|[A-Za-z][A-Za-z0-9+-]*)$/.test(first) && first !== "-h" &&
+    first !== "-s"
+  ) {
+    return ["-s", first.slice(1), ...args.slice(1)];
+  }
+  return args;
 }
 
 /** The `--timeout <d> --then <signal>` pairs, in command-line order; each `--timeout` needs its `--then`. */
@@ -113,17 +157,18 @@ async function escalate(
   pidfd: Pidfd,
   signal: ParsedSignal,
   steps: Step[],
-  ctx: Context,
+  signals: string[],
+  fail: (pid: number, error: unknown) => void,
 ): Promise<{ record: KillRecord; exit: ExitStatus | null } | null> {
   const pid = pidfd.pid;
-  const signals: string[] = [];
-  const done = (exit: ExitStatus | null) => ({
+  const done = (exit: ExitStatus | null, unreaped = false) => ({
     record: {
       pid,
       signals,
       exit: exit === null
         ? null
         : { code: exit.code, signal: exit.signal, coreDumped: exit.coreDumped, source: exit.source },
+      unreaped,
     },
     exit,
   });
@@ -132,10 +177,13 @@ async function escalate(
     signals.push(signal.name);
     for (const step of steps) {
       try {
-        return done(await pidfd.wait({ timeout: step.ms }));
+        using deadline = timeoutSignal(step.ms);
+        return done(await pidfd.wait({ signal: deadline.signal }));
       } catch (e) {
         if (!(e instanceof DOMException && e.name === "TimeoutError")) throw e;
       }
+      // A zombie has exited: its status comes only when its parent reaps it, and no signal can reach it.
+      if (!pidfd.isAlive()) return done(null, true);
       try {
         pidfd.sendSignal(step.signal.number);
       } catch (e) {
@@ -147,7 +195,7 @@ async function escalate(
     }
     return done(null);
   } catch (e) {
-    ctx.fail(pid, e);
+    fail(pid, e);
     return null;
   }
 }

@@ -8,43 +8,24 @@ import { Pidfd, PidNamespace, SyscallError, translatePid } from "../../mod.ts";
 import { listDir } from "../../src/procfs.ts";
 import { parseCommand, parseNamespaceSpec } from "../args.ts";
 import type { Context } from "../context.ts";
-import { type Align, type Cell, json, show, table } from "../format.ts";
-import { commandOf, openNamespace, userName } from "../procs.ts";
+import { json, show } from "../format.ts";
+import { commandOf, openNamespace, stateOf, unlessHidden, userName } from "../procs.ts";
+import {
+  PS_COLUMNS,
+  type PsRecord,
+  renderTable,
+  TABLE_OPTIONS,
+  type TableFormat,
+  tableFormat,
+} from "../columns.ts";
 import { EXIT, UsageError } from "../usage.ts";
-
-/** One process, as `ps --json` prints it. */
-export interface PsRecord {
-  /** The pid as the caller numbers it. */
-  pid: number;
-  /** The pid inside its own PID namespace (the last of `nspid`). */
-  nsPid: number;
-  /** The pid in every PID namespace from the caller's down to its own. */
-  nspid: number[];
-  /**
-   * The id of its PID namespace; `null` when the kernel will not tell (a zombie or another user's process in a
-   * namespace below the caller's).
-   */
-  pidNamespace: bigint | null;
-  /** That namespace's nsfs inode, as `lsns` shows it. */
-  pidNamespaceInode: number | null;
-  /** That namespace's level (0 initial); `null` when unknown. */
-  level: number | null;
-  /** The parent's pid as the caller numbers it (0 when the parent is not visible). */
-  ppid: number | null;
-  /** The effective user id. */
-  uid: number | null;
-  /** Its name from `/etc/passwd`. */
-  user: string | null;
-  /** The command line as `ps -o args` shows it. */
-  command: string;
-  /** The argument vector. */
-  argv: string[];
-}
 
 /** One PID namespace with its processes, as `ps --container --json` prints it. */
 export interface PsGroup {
-  id: bigint | null;
-  inode: number | null;
+  /** The nsfs inode of the namespace, as `lsns` shows it; `null` for the processes the caller may not inspect. */
+  nsInode: number | null;
+  /** Its id (`NS_GET_ID`). */
+  nsId: bigint | null;
   level: number | null;
   /** The init's pid as the caller numbers it; `null` when it cannot be known. */
   initPid: number | null;
@@ -56,6 +37,7 @@ export function ps(args: string[], ctx: Context): number {
   const { values, positionals } = parseCommand("ps", args, {
     ns: { type: "string" },
     container: { type: "boolean" },
+    ...TABLE_OPTIONS,
   });
   if (values.json) ctx.json = true;
   if (positionals.length > 0) {
@@ -63,6 +45,11 @@ export function ps(args: string[], ctx: Context): number {
     throw new UsageError(`unexpected argument '${positionals[0]}'`, "ps");
   }
   const spec = values.ns === undefined ? undefined : parseNamespaceSpec(values.ns, "ps");
+  const format = tableFormat(values, PS_COLUMNS, "ps");
+  // Grouped by namespace, the namespace is in each group's title.
+  if (values.container && values.output === undefined) {
+    format.columns = format.columns.filter((c) => c.name !== "PIDNS" && c.name !== "LEVEL");
+  }
 
   const namespaces = new Namespaces();
   let filter: PidNamespace | undefined;
@@ -78,25 +65,68 @@ export function ps(args: string[], ctx: Context): number {
     }
     let status: number = EXIT.OK;
     const records: PsRecord[] = [];
+    const member = filter === undefined ? undefined : membership(filter);
     for (const pid of visiblePids()) {
       try {
         const r = describe(pid, namespaces);
         if (r === null) continue;
-        if (filter !== undefined && r.pidNamespace !== filter.id) continue;
+        if (member !== undefined && !member(r)) continue;
         records.push(r);
       } catch (e) {
         ctx.fail(pid, e);
         status = EXIT.FAILURE;
       }
     }
-    if (values.container) printGroups(ctx, group(records, namespaces));
+    if (spec !== undefined && records.length === 0) {
+      // Never an empty success: a PID namespace that can be named has or had processes.
+      ctx.errLine(
+        `pidfd: ${spec.text}: no process of PID namespace ${filter!.inode} is visible here ` +
+          "(it has none left, or the caller may not inspect them)",
+      );
+      return EXIT.FAILURE;
+    }
+    if (values.container) printGroups(ctx, group(records, namespaces), format);
     else if (ctx.json) ctx.out(json({ processes: records }));
-    else ctx.out(processTable(records, ctx, true));
+    else ctx.out(renderTable(format, records, ctx.style, ctx.columns));
     return status;
   } finally {
     filter?.close();
     namespaces.close();
   }
+}
+
+/**
+ * Whether a process lives in `ns` itself. Its own namespace may be hidden from the caller (another user's
+ * process): then the translation ioctls decide, which need no access to the process: it is in `ns` or below
+ * when `ns` numbers it, and in `ns` itself when its NSpid chain is as long as that of `ns`'s init. A record
+ * found so gets `ns` as its namespace.
+ */
+function membership(ns: PidNamespace): (r: PsRecord) => boolean {
+  let depth: number | null | undefined;
+  const initDepth = (): number | null => {
+    try {
+      using init = ns.initPidfd();
+      return init.nspid().length;
+    } catch (e) {
+      if (hidden(e) || vanished(e)) return null;
+      throw e;
+    }
+  };
+  return (r) => {
+    if (r.pidNsId !== null) return r.pidNsId === ns.id;
+    depth ??= initDepth();
+    if (depth === null || r.nspid.length !== depth) return false;
+    try {
+      if (ns.fromCaller(r.pid) !== r.innerPid) return false;
+    } catch (e) {
+      if (hidden(e) || vanished(e)) return false;
+      throw e;
+    }
+    r.pidNsInode = ns.inode;
+    r.pidNsId = ns.id;
+    r.level = unlessHidden(() => ns.level);
+    return true;
+  };
 }
 
 /**
@@ -151,17 +181,20 @@ function describe(pid: number, namespaces: Namespaces): PsRecord | null {
       if (nspid.length === 1) ns = namespaces.add(PidNamespace.current());
     }
     const { command, argv } = commandOf(pidfd);
+    const state = stateOf(pidfd);
     return {
       pid,
-      nsPid: nspid[nspid.length - 1]!,
+      innerPid: nspid[nspid.length - 1]!,
       nspid,
-      pidNamespace: ns?.id ?? null,
-      pidNamespaceInode: ns?.inode ?? null,
+      pidNsInode: ns?.inode ?? null,
+      pidNsId: ns?.id ?? null,
       level: ns?.level ?? null,
       ppid: info.ppid,
       uid: info.euid,
       user: info.euid === null ? null : userName(info.euid),
-      command,
+      state,
+      // As procps shows a zombie.
+      command: state === "Z" ? `${command} <defunct>` : command,
       argv,
     };
   } catch (e) {
@@ -219,9 +252,9 @@ class Namespaces {
 function group(records: PsRecord[], namespaces: Namespaces): PsGroup[] {
   const groups = new Map<bigint | null, PsGroup>();
   for (const r of records) {
-    let g = groups.get(r.pidNamespace);
+    let g = groups.get(r.pidNsId);
     if (g === undefined) {
-      const entry = r.pidNamespace === null ? undefined : namespaces.get(r.pidNamespace);
+      const entry = r.pidNsId === null ? undefined : namespaces.get(r.pidNsId);
       let initPid: number | null = null;
       if (entry !== undefined) {
         try {
@@ -231,24 +264,24 @@ function group(records: PsRecord[], namespaces: Namespaces): PsGroup[] {
         }
       }
       g = {
-        id: r.pidNamespace,
-        inode: r.pidNamespaceInode,
+        nsInode: r.pidNsInode,
+        nsId: r.pidNsId,
         level: r.level,
         initPid,
         processes: [],
       };
-      groups.set(r.pidNamespace, g);
+      groups.set(r.pidNsId, g);
     }
     g.processes.push(r);
   }
-  const rank = (g: PsGroup): number => g.id === null ? Infinity : g.level ?? Number.MAX_SAFE_INTEGER;
+  const rank = (g: PsGroup): number => g.nsId === null ? Infinity : g.level ?? Number.MAX_SAFE_INTEGER;
   return [...groups.values()].sort((a, b) =>
     rank(a) - rank(b) || (a.initPid ?? Infinity) - (b.initPid ?? Infinity) ||
     a.processes[0]!.pid - b.processes[0]!.pid
   );
 }
 
-function printGroups(ctx: Context, groups: PsGroup[]): void {
+function printGroups(ctx: Context, groups: PsGroup[], format: TableFormat<PsRecord>): void {
   if (ctx.json) {
     ctx.out(json({ namespaces: groups }));
     return;
@@ -257,31 +290,12 @@ function printGroups(ctx: Context, groups: PsGroup[]): void {
   ctx.out(
     groups.map((g) => {
       const init = g.processes.find((p) => p.pid === g.initPid);
-      const title = g.id === null
+      const title = g.nsInode === null
         ? "PID namespace unknown (zombies, or processes the caller may not inspect)"
-        : `PID namespace ${g.id} (inode ${g.inode}, level ${show(g.level)}, init ${show(g.initPid)}` +
+        : `PID namespace ${g.nsInode} (level ${show(g.level)}, init ${show(g.initPid)}` +
           `${init === undefined ? "" : `: ${init.command}`})`;
       const fitted = ctx.columns === undefined ? title : [...title].slice(0, ctx.columns).join("");
-      return s.bold(fitted) + "\n" + processTable(g.processes, ctx, false);
+      return s.bold(fitted) + "\n" + renderTable(format, g.processes, s, ctx.columns);
     }).join("\n"),
   );
-}
-
-function processTable(records: PsRecord[], ctx: Context, withNamespace: boolean): string {
-  const s = ctx.style;
-  const header = withNamespace
-    ? ["PID", "NSPID", "PIDNS", "LEVEL", "PPID", "USER", "COMMAND"]
-    : ["PID", "NSPID", "PPID", "USER", "COMMAND"];
-  const align: Align[] = withNamespace
-    ? ["right", "right", "right", "right", "right"]
-    : ["right", "right", "right"];
-  const rows = records.map((r): Cell[] => {
-    const nsPid: Cell = r.nsPid === r.pid ? String(r.nsPid) : { text: String(r.nsPid), paint: s.green };
-    const user = r.user ?? show(r.uid);
-    const command: Cell = r.command.startsWith("[") ? { text: r.command, paint: s.dim } : r.command;
-    return withNamespace
-      ? [String(r.pid), nsPid, show(r.pidNamespace), show(r.level), show(r.ppid), user, command]
-      : [String(r.pid), nsPid, show(r.ppid), user, command];
-  });
-  return table(header, rows, s, align, ctx.columns);
 }

@@ -69,8 +69,8 @@ export function translate(args: string[], ctx: Context): number {
     if (ctx.json) {
       ctx.out(json({
         pid,
-        from: { spec: fromSpec.text, id: from.id },
-        to: { spec: toSpec.text, id: to.id },
+        from: { spec: fromSpec.text, nsInode: from.inode, nsId: from.id },
+        to: { spec: toSpec.text, nsInode: to.inode, nsId: to.id },
         tgid: values.tgid === true,
         method,
         translated,

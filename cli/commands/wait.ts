@@ -4,10 +4,18 @@
  * @module
  */
 
-import { exits, type ExitStatus, Pidfd } from "../../mod.ts";
-import { formatDuration, parseCommand, parseCount, parseDuration, parsePids } from "../args.ts";
+import { exits, type ExitStatus, type Pidfd } from "../../mod.ts";
+import {
+  formatDuration,
+  parseCommand,
+  parseCount,
+  parseDuration,
+  parsePids,
+  timeoutSignal,
+} from "../args.ts";
 import type { Context } from "../context.ts";
 import { json, type Style } from "../format.ts";
+import { openPid } from "../procs.ts";
 import { EXIT, UsageError } from "../usage.ts";
 
 /** One exit, as `wait --json` prints it. */
@@ -34,28 +42,43 @@ export async function wait(args: string[], ctx: Context): Promise<number> {
   }
 
   // Open every pidfd first: from then on each refers to its process for good, whatever happens to the pids.
+  // A pid that cannot be opened (gone already) is reported, and the others are still waited for.
   const pidfds: Pidfd[] = [];
+  const gone: number[] = [];
+  using deadline = timeout === undefined ? undefined : timeoutSignal(timeout);
   try {
     for (const pid of pids) {
       try {
-        pidfds.push(Pidfd.open(pid));
+        pidfds.push(openPid(pid));
       } catch (e) {
         ctx.fail(pid, e);
-        return EXIT.FAILURE;
+        gone.push(pid);
       }
+    }
+    const failed = gone.length > 0 ? EXIT.FAILURE : EXIT.OK;
+    if (pidfds.length === 0) {
+      if (ctx.json) ctx.out(json({ exited: [], running: [], unreaped: [], gone, timedOut: false }));
+      return failed;
     }
 
     const exited: ExitRecord[] = [];
     const width = Math.max(3, ...pids.map((p) => String(p).length));
     const line = (pid: string, text: string): string => `${pid.padStart(width)}  ${text}\n`;
-    if (!ctx.json) ctx.out(ctx.style.bold(line("PID", "EXIT").trimEnd()) + "\n");
+    // The header comes with the first exit: a timeout or Ctrl-C before any leaves no bare header behind.
+    let header = ctx.json;
     let timedOut = false;
     try {
-      for await (const { pidfd, status } of exits(pidfds, timeout === undefined ? {} : { timeout })) {
-        const record = { pid: pidfd.pid, ...pick(status) };
-        exited.push(record);
-        if (!ctx.json) ctx.out(line(String(record.pid), describeExit(status, ctx.style)));
-        if (exited.length >= count) break;
+      const wanted = Math.max(0, count - gone.length);
+      const options = deadline === undefined ? {} : { signal: deadline.signal };
+      if (wanted > 0) {
+        for await (const { pidfd, status } of exits(pidfds, options)) {
+          const record = { pid: pidfd.pid, ...pick(status) };
+          exited.push(record);
+          if (!header) ctx.out(ctx.style.bold(line("PID", "EXIT").trimEnd()) + "\n");
+          header = true;
+          if (!ctx.json) ctx.out(line(String(record.pid), describeExit(status, ctx.style)));
+          if (exited.length >= wanted) break;
+        }
       }
     } catch (e) {
       if (!(e instanceof DOMException && e.name === "TimeoutError")) {
@@ -69,7 +92,7 @@ export async function wait(args: string[], ctx: Context): Promise<number> {
     // Exited but not reaped by their parent (zombies): the kernel tells their status only at the reap.
     const unreaped = left.filter((p) => !p.isAlive()).map((p) => p.pid);
     const running = left.filter((p) => !unreaped.includes(p.pid)).map((p) => p.pid);
-    if (ctx.json) ctx.out(json({ exited, running, unreaped, timedOut }));
+    if (ctx.json) ctx.out(json({ exited, running, unreaped, gone, timedOut }));
     if (timedOut) {
       const after = `after ${formatDuration(timeout!)} (timed out)`;
       if (running.length > 0) ctx.errLine(`pidfd: ${running.join(", ")}: still running ${after}`);
@@ -78,7 +101,7 @@ export async function wait(args: string[], ctx: Context): Promise<number> {
       }
       return EXIT.TIMEOUT;
     }
-    return EXIT.OK;
+    return failed;
   } finally {
     for (const pidfd of pidfds) pidfd.close();
   }
