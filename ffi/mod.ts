@@ -8,10 +8,8 @@
 import { bunBackend, type BunFfi, bunMemory } from "./bun.ts";
 import { type Arch, SYSCALLS } from "./constants.ts";
 import { denoBackend, denoMemory } from "./deno.ts";
+import { isBun } from "./runtime.ts";
 import { type Libc, LIBC_PATH, type Memory } from "./symbols.ts";
-
-/** True when running under Bun, false under Deno. */
-export const isBun: boolean = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 
 // A variable specifier: deno check and JSR never try to resolve `bun:ffi`.
 const BUN_FFI = "bun:ffi";

@@ -168,7 +168,7 @@ export class Namespace extends OwnedFd {
     const r = libc.ioctl_ptr(fd, NS_GET_ID, u64.bytes);
     if (r >= 0) return this.#id = u64.view.getBigUint64(0, LE);
     if (r === -Errno.ENOTTY) throw notWhatItShouldBe("NS_GET_ID", -r, fd, this.#kind, "an nsfs fd");
-    throw new SyscallError("NS_GET_ID", -r, this.#kind);
+    throw new SyscallError({ syscall: "NS_GET_ID", errno: -r, subject: this.#kind });
   }
 
   /**

@@ -387,7 +387,10 @@ export class PidNamespace extends Namespace {
     }
     try {
       if (!pidfd.isAlive()) {
-        throw initGone(this, new SyscallError("poll", Errno.ESRCH, String(pid), undefined, "a zombie"));
+        throw initGone(
+          this,
+          new SyscallError({ syscall: "poll", errno: Errno.ESRCH, subject: pid, detail: "a zombie" }),
+        );
       }
       let ns: PidNamespace | undefined;
       try {
@@ -405,7 +408,14 @@ export class PidNamespace extends Namespace {
           ns.close();
         }
         if (!same) {
-          throw initGone(this, new SyscallError("PIDFD_GET_PID_NAMESPACE", Errno.ESRCH, String(pid)));
+          throw initGone(
+            this,
+            new SyscallError({
+              syscall: "PIDFD_GET_PID_NAMESPACE",
+              errno: Errno.ESRCH,
+              subject: pid,
+            }),
+          );
         }
       }
       let inside: number;
@@ -416,7 +426,10 @@ export class PidNamespace extends Namespace {
         throw e;
       }
       if (inside !== 1) {
-        throw initGone(this, new SyscallError("NS_GET_PID_IN_PIDNS", Errno.ESRCH, String(pid)));
+        throw initGone(
+          this,
+          new SyscallError({ syscall: "NS_GET_PID_IN_PIDNS", errno: Errno.ESRCH, subject: pid }),
+        );
       }
       return pidfd;
     } catch (e) {
@@ -446,13 +459,13 @@ export class PidNamespace extends Namespace {
     if (this.#level !== undefined) return this.#level;
     const walk = walkUp(this, PID_NS_INIT_INO);
     if (!walk.found) {
-      throw new SyscallError(
-        "NS_GET_PARENT",
-        Errno.EPERM,
-        label(this),
-        undefined,
-        `the walk up stopped at pid:[${walk.topInode}]: the caller runs in a child PID namespace and the kernel hides the namespaces above it`,
-      );
+      throw new SyscallError({
+        syscall: "NS_GET_PARENT",
+        errno: Errno.EPERM,
+        subject: label(this),
+        detail:
+          `the walk up stopped at pid:[${walk.topInode}]: the caller runs in a child PID namespace and the kernel hides the namespaces above it`,
+      });
     }
     return this.#level = walk.steps;
   }
@@ -569,16 +582,22 @@ export function nspidOf(pidfd: Pidfd): number[] {
     throw new UnsupportedError("pidfdFdinfo", "/proc/self/fdinfo/<pidfd> has no NSpid: line (Linux < 5.5)");
   }
   if (chain[0] === -1) {
-    throw new SyscallError("NSpid", Errno.ESRCH, String(pidfd.pid), undefined, "the process has been reaped");
+    throw new SyscallError({
+      syscall: "read",
+      operation: "Pidfd.nspid",
+      errno: Errno.ESRCH,
+      subject: pidfd.pid,
+      detail: "the process has been reaped",
+    });
   }
   const notVisible = (): SyscallError =>
-    new SyscallError(
-      "NSpid",
-      Errno.EREMOTE,
-      String(pidfd.pid),
-      undefined,
-      "the process is not visible in the caller's PID namespace",
-    );
+    new SyscallError({
+      syscall: "read",
+      operation: "Pidfd.nspid",
+      errno: Errno.EREMOTE,
+      subject: pidfd.pid,
+      detail: "the process is not visible in the caller's PID namespace",
+    });
   if (chain[0] === 0) throw notVisible();
   if (base === 0) return chain;
   // /proc numbers pids from an ancestor namespace: the process must live in the caller's subtree.
@@ -641,13 +660,14 @@ export function namespaceOfProcfs(rootFd: number, root: string): PidNamespace {
     fd = openPath("1/ns/pid", 0, rootFd);
   } catch (e) {
     if (e instanceof SyscallError && e.code === "ENOENT") {
-      throw new SyscallError(
-        "open",
-        Errno.ESRCH,
-        `${root}/1/ns/pid`,
-        { cause: e },
-        "this procfs shows no pid 1: the init of its PID namespace has exited (or hidepid= hides it), so the namespace cannot be named",
-      );
+      throw new SyscallError({
+        syscall: "open",
+        errno: Errno.ESRCH,
+        subject: `${root}/1/ns/pid`,
+        cause: e,
+        detail:
+          "this procfs shows no pid 1: the init of its PID namespace has exited (or hidepid= hides it), so the namespace cannot be named",
+      });
     }
     // Without ptrace access to that init: if the caller lives directly in the instance's namespace, its own
     // ns file names it; else another process that lives directly in it (an `NSpid` of one entry) may let
@@ -657,18 +677,19 @@ export function namespaceOfProcfs(rootFd: number, root: string): PidNamespace {
     } else if (e instanceof SyscallError && e.code === "EACCES") {
       const other = openAnyMember(rootFd);
       if (other === null) {
-        throw new SyscallError(
-          "open",
-          Errno.EACCES,
-          `${root}/1/ns/pid`,
-          { cause: e },
-          "naming the namespace of this procfs needs ptrace-read access to one of its processes, and its pid 1 " +
+        throw new SyscallError({
+          syscall: "open",
+          errno: Errno.EACCES,
+          subject: `${root}/1/ns/pid`,
+          cause: e,
+          detail:
+            "naming the namespace of this procfs needs ptrace-read access to one of its processes, and its pid 1 " +
             "and every other one tried refuse the caller" +
             (self !== null && self.length > 1
               ? ` (this procfs is that of an ancestor of the caller's PID namespace: ${root} was not remounted ` +
                 "after unshare --pid; unshare --mount-proc does that)"
               : ""),
-        );
+        });
       }
       fd = other;
     } else {
@@ -726,14 +747,21 @@ export function translationError(
     return new UnsupportedError(
       "pidnsTranslation",
       `${name} needs Linux ≥ 6.11: use the "fdinfo" or "procfs" method`,
-      { cause: new SyscallError(name, Errno.ENOTTY, String(pid)) },
+      { cause: new SyscallError({ syscall: name, errno: Errno.ENOTTY, subject: pid }) },
     );
   }
   if (r === 0 || r === -Errno.ESRCH) return notFound(ns, pid, toCaller, context, name);
   if (r === -Errno.ENOTTY || r === -Errno.EREMOTE) {
-    return notFound(ns, pid, toCaller, context, name, new SyscallError(name, -r, String(pid)));
+    return notFound(
+      ns,
+      pid,
+      toCaller,
+      context,
+      name,
+      new SyscallError({ syscall: name, errno: -r, subject: pid }),
+    );
   }
-  return new SyscallError(name, -r, String(pid));
+  return new SyscallError({ syscall: name, errno: -r, subject: pid });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -810,30 +838,24 @@ function notFound(
       ? `pid ${pid} of ${label(ns)} does not exist or is not visible in ${callerLabel()}`
       : `pid ${pid} of ${callerLabel()} does not exist or is not visible in ${label(ns)}`;
   }
-  return new SyscallError(
-    syscall,
-    Errno.ESRCH,
-    String(pid),
-    cause === undefined ? undefined : { cause },
-    detail,
-  );
+  return new SyscallError({ syscall, errno: Errno.ESRCH, subject: pid, cause, detail });
 }
 
 function initGone(ns: PidNamespace, cause: Error): SyscallError {
   // The caller is visible in its own namespace and in every ancestor: then the init is merely out of view.
   const ancestor = libc.ioctl_val(ns.fd, NS_GET_PID_IN_PIDNS, libc.getpid()) > 0 &&
     !ns.equals(callerNamespace());
-  return new SyscallError(
-    "NS_GET_PID_FROM_PIDNS",
-    Errno.ESRCH,
-    "1",
-    { cause },
-    ancestor
+  return new SyscallError({
+    syscall: "NS_GET_PID_FROM_PIDNS",
+    errno: Errno.ESRCH,
+    subject: "1",
+    cause,
+    detail: ancestor
       ? `${
         label(ns)
       } is an ancestor of the caller's PID namespace: its init is not visible from ${callerLabel()}`
       : `the init (pid 1) of ${label(ns)} has exited: the namespace is empty`,
-  );
+  });
 }
 
 /** The caller's own PID namespace, opened once and kept for the life of the process. */
@@ -968,14 +990,15 @@ function taskIn(dir: string, up: number, nsInode: number): boolean {
   } catch (e) {
     if (e instanceof SyscallError && (e.code === "ENOENT" || e.code === "ESRCH")) return false;
     if (e instanceof SyscallError && e.code === "EACCES") {
-      throw new SyscallError(
-        "open",
-        Errno.EACCES,
-        `${dir}/ns/pid`,
-        { cause: e },
-        `the fdinfo and procfs translation methods confirm a process's PID namespace through ${dir}/ns/pid, ` +
+      throw new SyscallError({
+        syscall: "open",
+        errno: Errno.EACCES,
+        subject: `${dir}/ns/pid`,
+        cause: e,
+        detail:
+          `the fdinfo and procfs translation methods confirm a process's PID namespace through ${dir}/ns/pid, ` +
           "which needs ptrace-read access; the ioctl method (Linux ≥ 6.11) needs none",
-      );
+      });
     }
     throw e;
   }
@@ -1044,7 +1067,7 @@ function chainFromCaller(
       if (pidfd < 0) {
         const cause = pidfd === -Errno.ESRCH
           ? undefined
-          : new SyscallError("pidfd_open", -pidfd, String(pid));
+          : new SyscallError({ syscall: "pidfd_open", errno: -pidfd, subject: pid });
         throw notFound(ns, pid, false, context, name, cause);
       }
       const nspid = fdinfoChain(pidfd);
@@ -1062,7 +1085,7 @@ function chainFromCaller(
           false,
           context,
           name,
-          new SyscallError("pidfd_getpid", Errno.EREMOTE, String(pid)),
+          new SyscallError({ syscall: "pidfd_getpid", errno: Errno.EREMOTE, subject: pid }),
         );
       }
       dir = `/proc/${nspid[0]}`;
@@ -1131,7 +1154,14 @@ function scanToCaller(
     // The number came from a file read by pid: confirm through a pidfd that the task still has that chain.
     const fd = openTaskPidfd(nspid[base]!);
     if (fd < 0) {
-      throw notFound(ns, pid, true, context, name, new SyscallError("pidfd_open", -fd, String(nspid[base])));
+      throw notFound(
+        ns,
+        pid,
+        true,
+        context,
+        name,
+        new SyscallError({ syscall: "pidfd_open", errno: -fd, subject: String(nspid[base]) }),
+      );
     }
     try {
       const now = fdinfoChain(fd);

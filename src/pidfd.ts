@@ -44,6 +44,7 @@ import {
   booleanOption,
   check,
   describe,
+  EMFILE_HINT,
   fdArgument,
   SyscallError,
   UnsupportedError,
@@ -230,7 +231,7 @@ export class Pidfd extends OwnedFd {
     const fd = pidfd_open(pid, flags);
     if (fd < 0) {
       const detail = fd === -Errno.EMFILE ? EMFILE_HINT : undefined;
-      throw new SyscallError("pidfd_open", -fd, String(pid), undefined, detail);
+      throw new SyscallError({ syscall: "pidfd_open", errno: -fd, subject: pid, detail });
     }
     return construct(fd, pid);
   }
@@ -288,7 +289,14 @@ export class Pidfd extends OwnedFd {
       if (ppid !== self) {
         throw new TypeError(`Process ${pid} is not a child of this process (its parent is ${ppid})`);
       }
-      if (!pidfd.isAlive()) throw new SyscallError("Pidfd.fromChild", Errno.ESRCH, String(pid));
+      if (!pidfd.isAlive()) {
+        throw new SyscallError({
+          syscall: "poll",
+          operation: "Pidfd.fromChild",
+          errno: Errno.ESRCH,
+          subject: pid,
+        });
+      }
       return pidfd;
     } catch (e) {
       pidfd.close();
@@ -385,7 +393,7 @@ export class Pidfd extends OwnedFd {
     if (r === -Errno.ENOTTY || r === -Errno.EINVAL) {
       throw notWhatItShouldBe("PIDFD_GET_INFO", -r, fd, this.#pid, "a pidfd");
     }
-    throw new SyscallError("PIDFD_GET_INFO", -r, String(this.#pid));
+    throw new SyscallError({ syscall: "PIDFD_GET_INFO", errno: -r, subject: this.#pid });
   }
 
   /**
@@ -481,7 +489,9 @@ export class Pidfd extends OwnedFd {
   getfd(targetFd: number): OwnedFd {
     const target = fdArgument(targetFd, "targetFd");
     const fd = pidfd_getfd(this.fd, target, 0);
-    if (fd < 0) throw new SyscallError("pidfd_getfd", -fd, `${this.#pid}, ${target}`);
+    if (fd < 0) {
+      throw new SyscallError({ syscall: "pidfd_getfd", errno: -fd, subject: `${this.#pid}, ${target}` });
+    }
     return ownFd(fd);
   }
 
@@ -526,7 +536,7 @@ export class Pidfd extends OwnedFd {
     const r = libc.ioctl_val(fd, request, 0);
     if (r >= 0) return adoptNamespace(r, kind);
     if (r === -Errno.ENOTTY) throw notWhatItShouldBe(name, -r, fd, this.#pid, "a pidfd");
-    throw new SyscallError(name, -r, String(this.#pid));
+    throw new SyscallError({ syscall: name, errno: -r, subject: this.#pid });
   }
 
   /**
@@ -659,11 +669,6 @@ export function adoptPidfd(fd: number, pid: number, ownChild = false): Pidfd {
   return pidfd;
 }
 
-/** Appended to EMFILE errors: many pidfds at once is a normal use that the default soft limit of 1024 stops. */
-export const EMFILE_HINT = "the soft RLIMIT_NOFILE is reached; raise it with `ulimit -n <n>` (up to " +
-  "`ulimit -Hn`) or prlimit(1). Deno and Bun start with the soft limit already at the hard one: raise the hard " +
-  "limit (`prlimit --nofile=<n>:<n> <command>` as root, or systemd's LimitNOFILE=)";
-
 function decodeInfo(coredump: boolean): PidfdInfo {
   const { view } = infoBuf;
   const mask = view.getUint32(PIDFD_INFO.mask, LE); // every bit read here is in the low half
@@ -703,8 +708,12 @@ export function procfsPid(pidfd: Pidfd): number {
   const path = `/proc/self/fdinfo/${pidfd.fd}`;
   const pid = intsField(readText(path), "Pid")?.[0];
   if (pid === undefined) throw new UnsupportedError("pidfd_fdinfo", `${path} has no Pid: line (Linux < 5.3)`);
-  if (pid === -1) throw new SyscallError("pidfd_getpid", Errno.ESRCH, String(pidfd.pid));
-  if (pid === 0) throw new SyscallError("pidfd_getpid", Errno.EREMOTE, String(pidfd.pid));
+  if (pid === -1) {
+    throw new SyscallError({ syscall: "pidfd_getpid", errno: Errno.ESRCH, subject: pidfd.pid });
+  }
+  if (pid === 0) {
+    throw new SyscallError({ syscall: "pidfd_getpid", errno: Errno.EREMOTE, subject: pidfd.pid });
+  }
   return pid;
 }
 
@@ -717,7 +726,12 @@ export function infoFromProcfs(pidfd: Pidfd, exit = false, coredump = false): Pi
   } catch (e) {
     // Reaped between the fdinfo read and this one.
     if (e instanceof SyscallError && e.code === "ENOENT") {
-      throw new SyscallError("PIDFD_GET_INFO", Errno.ESRCH, String(pidfd.pid), { cause: e });
+      throw new SyscallError({
+        syscall: "PIDFD_GET_INFO",
+        errno: Errno.ESRCH,
+        subject: pidfd.pid,
+        cause: e,
+      });
     }
     throw e;
   }
@@ -755,7 +769,12 @@ export function namespaceFromProcfs(pidfd: Pidfd, kind: NamespaceKind): Namespac
     fd = openPath(`/proc/${pid}/ns/${kind}`);
   } catch (e) {
     if (e instanceof SyscallError && e.code === "ENOENT") {
-      throw new SyscallError(NAMESPACE_IOCTLS[kind][1], Errno.ESRCH, String(pidfd.pid), { cause: e });
+      throw new SyscallError({
+        syscall: NAMESPACE_IOCTLS[kind][1],
+        errno: Errno.ESRCH,
+        subject: pidfd.pid,
+        cause: e,
+      });
     }
     throw e;
   }

@@ -95,7 +95,9 @@ export class ProcDir extends OwnedFd {
     try {
       file = openProcfsFile(name, fd);
     } catch (e) {
-      if (e instanceof SyscallError) throw new SyscallError("open", e.errno, path, { cause: e });
+      if (e instanceof SyscallError) {
+        throw new SyscallError({ syscall: "open", errno: e.errno, subject: path, cause: e });
+      }
       throw e;
     }
     try {
@@ -137,13 +139,14 @@ export function openProcDir(pidfd: Pidfd, root: string): ProcDir {
 }
 
 function reaped(pidfd: Pidfd, root: string, cause?: Error): SyscallError {
-  return new SyscallError(
-    "openProcDir",
-    Errno.ESRCH,
-    String(pidfd.pid),
-    cause === undefined ? undefined : { cause },
-    `the process has been reaped, so ${root} has no directory for it`,
-  );
+  return new SyscallError({
+    syscall: "pidfd_send_signal",
+    operation: "Pidfd.openProcDir",
+    errno: Errno.ESRCH,
+    subject: pidfd.pid,
+    cause,
+    detail: `the process has been reaped, so ${root} has no directory for it`,
+  });
 }
 
 /** The pidfd's pid as the procfs open as `rootFd` numbers it. */
@@ -157,16 +160,28 @@ function pidInProcfs(pidfd: Pidfd, fd: number, rootFd: number, root: string): nu
   }
   if (text !== null) {
     const pid = intsField(text, "Pid")?.[0];
-    if (pid === undefined) throw new SyscallError("openProcDir", Errno.ENOENT, `${root}/self/fdinfo/${fd}`);
+    if (pid === undefined) {
+      throw new SyscallError({
+        syscall: "read",
+        operation: "Pidfd.openProcDir",
+        errno: Errno.ENOENT,
+        subject: `${root}/self/fdinfo/${fd}`,
+      });
+    }
     if (pid === -1) throw reaped(pidfd, root);
     if (pid === 0) {
-      throw new SyscallError(
-        "openProcDir",
-        Errno.ESRCH,
-        String(pidfd.pid),
-        { cause: new SyscallError("pidfd_getpid", Errno.EREMOTE, String(pidfd.pid)) },
-        `the process is not visible in the PID namespace of ${root}`,
-      );
+      throw new SyscallError({
+        syscall: "read",
+        operation: "Pidfd.openProcDir",
+        errno: Errno.ESRCH,
+        subject: pidfd.pid,
+        cause: new SyscallError({
+          syscall: "pidfd_getpid",
+          errno: Errno.EREMOTE,
+          subject: pidfd.pid,
+        }),
+        detail: `the process is not visible in the PID namespace of ${root}`,
+      });
     }
     return pid;
   }
@@ -177,13 +192,14 @@ function pidInProcfs(pidfd: Pidfd, fd: number, rootFd: number, root: string): nu
     return ns.fromCaller(pidfd.pid);
   } catch (e) {
     if (e instanceof SyscallError && e.code === "ESRCH") {
-      throw new SyscallError(
-        "openProcDir",
-        Errno.ESRCH,
-        String(pidfd.pid),
-        { cause: e },
-        `the process is not visible in the PID namespace of ${root}, or has exited`,
-      );
+      throw new SyscallError({
+        syscall: "NS_GET_PID_IN_PIDNS",
+        operation: "Pidfd.openProcDir",
+        errno: Errno.ESRCH,
+        subject: pidfd.pid,
+        cause: e,
+        detail: `the process is not visible in the PID namespace of ${root}, or has exited`,
+      });
     }
     throw e;
   } finally {

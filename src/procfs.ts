@@ -110,7 +110,7 @@ export function readAll(fd: number, what: string): string {
         buffer.subarray(length),
         BigInt(buffer.length - length),
       );
-      if (r < 0) throw new SyscallError("read", -r, what);
+      if (r < 0) throw new SyscallError({ syscall: "read", errno: -r, subject: what });
       if (r === 0) return decoder.decode(buffer.subarray(0, length));
       length += r;
     }
@@ -141,7 +141,7 @@ export function listDir(path: string): string[] {
     const view = new DataView(buffer.buffer);
     for (;;) {
       const n = libc.getdents64(fd, buffer, bufferSize);
-      if (n < 0) throw new SyscallError("getdents64", -n, path);
+      if (n < 0) throw new SyscallError({ syscall: "getdents64", errno: -n, subject: path });
       if (n === 0) return names;
       for (let off = 0; off < n;) {
         const reclen = view.getUint16(off + DIRENT64.d_reclen, true);

@@ -30,9 +30,9 @@ import {
   SIZEOF_SIGSET,
   WEXITED,
 } from "../ffi/mod.ts";
-import { assertOptions, SyscallError, UnsupportedError } from "./errors.ts";
+import { assertOptions, EMFILE_HINT, SyscallError, UnsupportedError } from "./errors.ts";
 import { closeRaw, type OwnedFd, ownFd } from "./fd.ts";
-import { adoptPidfd, EMFILE_HINT, type Pidfd } from "./pidfd.ts";
+import { adoptPidfd, type Pidfd } from "./pidfd.ts";
 import { type Signal, signalNumber } from "./signals.ts";
 import { type PipeStream, readableFromFd, writableToFd } from "./stream.ts";
 import type { ExitStatus } from "./wait.ts";
@@ -427,7 +427,7 @@ function plan(command: unknown, args: unknown, options: unknown): SpawnPlan {
 }
 
 function spawnCheck(r: number, call: string, subject: string): void {
-  if (r !== 0) throw new SyscallError(call, r < 0 ? -r : r, subject);
+  if (r !== 0) throw new SyscallError({ syscall: call, errno: r < 0 ? -r : r, subject });
 }
 
 /**
@@ -443,7 +443,7 @@ function spawnCheck(r: number, call: string, subject: string): void {
  * Deno: what `node:child_process` passes), with `env` on top; default signal dispositions and an empty signal
  * mask (Deno and Bun ignore `SIGPIPE`, which would otherwise be inherited). Every fd the parent opens for it is
  * close-on-exec, so nothing leaks into other children; pipe ends in the parent are non-blocking and served by
- * the module's one epoll waiter.
+ * the module's one epoll reactor.
  *
  * Re-entrancy: `args` and `options` are read exactly once (getters, Proxies), before anything is allocated or
  * opened, and the `posix_spawn` buffers are the call's own. The caller's code that runs later, the abort
@@ -493,13 +493,12 @@ function launch(p: SpawnPlan): Subprocess {
     const how = p.stdio[target];
     // Checked before any pipe is made, so a closed number cannot name one of the new pipe ends meanwhile.
     if (typeof how === "number" && libc.fcntl(how, F_GETFL, 0) < 0) {
-      throw new SyscallError(
-        "fcntl",
-        Errno.EBADF,
-        String(how),
-        undefined,
-        `options.${STDIO_NAMES[target]} is not an open fd`,
-      );
+      throw new SyscallError({
+        syscall: "fcntl",
+        errno: Errno.EBADF,
+        subject: how,
+        detail: `options.${STDIO_NAMES[target]} is not an open fd`,
+      });
     }
   }
   const fileActions = new Uint8Array(SIZEOF_POSIX_SPAWN_FILE_ACTIONS);
@@ -543,7 +542,12 @@ function launch(p: SpawnPlan): Subprocess {
       } else if (how === "pipe") {
         const r = libc.pipe2(pipeFds, O_CLOEXEC);
         if (r < 0) {
-          throw new SyscallError("pipe2", -r, p.command, undefined, r === -Errno.EMFILE ? EMFILE_HINT : "");
+          throw new SyscallError({
+            syscall: "pipe2",
+            errno: -r,
+            subject: p.command,
+            detail: r === -Errno.EMFILE ? EMFILE_HINT : "",
+          });
         }
         // stdin: the child reads [0], the parent writes [1]; stdout/stderr the other way round.
         const [childEnd, parentEnd] = target === 0 ? [pipeFds[0]!, pipeFds[1]!] : [pipeFds[1]!, pipeFds[0]!];
@@ -551,7 +555,11 @@ function launch(p: SpawnPlan): Subprocess {
         parentEnds[target] = ownFd(parentEnd);
         const flags = libc.fcntl(parentEnd, F_GETFL, 0);
         if (flags < 0 || libc.fcntl(parentEnd, F_SETFL, flags | O_NONBLOCK) < 0) {
-          throw new SyscallError("fcntl", flags < 0 ? -flags : Errno.EBADF, String(parentEnd));
+          throw new SyscallError({
+            syscall: "fcntl",
+            errno: flags < 0 ? -flags : Errno.EBADF,
+            subject: parentEnd,
+          });
         }
         spawnCheck(
           libc.posix_spawn_file_actions_adddup2(fileActions, childEnd, target),
@@ -609,7 +617,7 @@ function startChild(
       pidfd_send_signal(fd, 9, 0);
       libc.waitid(P_PIDFD, fd, siginfo, WEXITED);
       closeRaw(fd);
-      throw new SyscallError("pidfd_getpid", -pid, p.command);
+      throw new SyscallError({ syscall: "pidfd_getpid", errno: -pid, subject: p.command });
     }
     return adoptPidfd(fd, pid, true);
   }
@@ -620,13 +628,12 @@ function startChild(
     // cannot have been reused: kill and reap it by pid.
     libc.kill(pid, 9);
     libc.waitid(P_PID, pid, siginfo, WEXITED);
-    throw new SyscallError(
-      "pidfd_open",
-      -fd,
-      String(pid),
-      undefined,
-      fd === -Errno.EMFILE ? EMFILE_HINT : "",
-    );
+    throw new SyscallError({
+      syscall: "pidfd_open",
+      errno: -fd,
+      subject: pid,
+      detail: fd === -Errno.EMFILE ? EMFILE_HINT : "",
+    });
   }
   return adoptPidfd(fd, pid, true);
 }
@@ -636,13 +643,12 @@ function startChild(
  * working directory cannot be opened as a directory, it is what is wrong, not the command.
  */
 function spawnError(call: string, errno: number, p: SpawnPlan, cwd: Uint8Array | null): SyscallError {
-  const error = new SyscallError(
-    call,
+  const error = new SyscallError({
+    syscall: call,
     errno,
-    p.command,
-    undefined,
-    errno === Errno.EMFILE ? EMFILE_HINT : "",
-  );
+    subject: p.command,
+    detail: errno === Errno.EMFILE ? EMFILE_HINT : "",
+  });
   if (cwd === null) return error;
   const fd = libc.openat(AT_FDCWD, cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
   if (fd >= 0) {
@@ -650,5 +656,11 @@ function spawnError(call: string, errno: number, p: SpawnPlan, cwd: Uint8Array |
     return error;
   }
   if (-fd === Errno.EACCES && errno !== Errno.EACCES) return error; // unreadable, perhaps still searchable
-  return new SyscallError("chdir", -fd, p.cwd, { cause: error }, `options.cwd of spawn(${p.command})`);
+  return new SyscallError({
+    syscall: "chdir",
+    errno: -fd,
+    subject: p.cwd,
+    cause: error,
+    detail: `options.cwd of spawn(${p.command})`,
+  });
 }

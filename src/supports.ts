@@ -137,13 +137,12 @@ export function supports(): Features {
 /** Exhaustion is no answer about the kernel: throw instead of recording a feature as missing. */
 function transient(r: number, syscall: string): void {
   if (r === -Errno.EMFILE || r === -Errno.ENFILE || r === -Errno.ENOMEM) {
-    throw new SyscallError(
+    throw new SyscallError({
       syscall,
-      -r,
-      "capability probe",
-      undefined,
-      "nothing was cached; the probe runs again",
-    );
+      errno: -r,
+      subject: "capability probe",
+      detail: "nothing was cached; the probe runs again",
+    });
   }
 }
 

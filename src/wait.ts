@@ -1,6 +1,6 @@
 /**
  * Awaiting process exit through pidfds: {@link Pidfd.wait}, {@link Pidfd.exited}, {@link waitAny} and
- * {@link exits}, all served by one epoll set (`src/waiter.ts`), so ten thousand waits cost one thread.
+ * {@link exits}, all served by one epoll set (`src/reactor.ts`), so ten thousand waits cost one thread.
  *
  * Where an exit status comes from, once the pidfd reports the exit:
  * - a child this library started itself (marked through `adoptPidfd(fd, pid, true)`) is reaped here with
@@ -37,7 +37,7 @@ import { assertOptions } from "./errors.ts";
 import { Pidfd } from "./pidfd.ts";
 import { signalName } from "./signals.ts";
 import { supports } from "./supports.ts";
-import { type ReadyTarget, rearm, unwatch, watch } from "./waiter.ts";
+import { type ReadyTarget, rearm, unwatch, watch } from "./reactor.ts";
 
 /**
  * How a process ended. Exactly one of `code` and `signal` is set, unless the kernel could not tell

@@ -10,8 +10,9 @@ import { chmodSync, linkSync, mkdtempSync, rmSync } from "node:fs";
 import { libc } from "../ffi/mod.ts";
 import { listDir, readText } from "../src/procfs.ts";
 
-/** True under Bun. */
-export const isBun: boolean = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
+import { isBun } from "../ffi/runtime.ts";
+
+export { isBun };
 
 /** The running runtime's executable (deno or bun), for child scripts. */
 export const runtime: string = isBun
