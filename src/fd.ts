@@ -180,3 +180,8 @@ export function notWhatItShouldBe(
 export function ownFd(fd: number): OwnedFd {
   return OwnedFd.unsafeFromRaw(fd);
 }
+
+/** Throws the `TypeError` of a closed handle unless `owner` is open: the check every member makes first. */
+export function assertOpen(owner: OwnedFd): void {
+  void owner.fd;
+}

@@ -6,10 +6,11 @@
 
 import { Errno, O_DIRECTORY, pidfd_send_signal } from "../ffi/mod.ts";
 import { describe, excerpt, SyscallError } from "./errors.ts";
-import { closeRaw, constructOwner, OwnedFd } from "./fd.ts";
-import { namespaceOfProcfs, openProcfsRoot } from "./pid_namespace.ts";
+import { assertOpen, closeRaw, constructOwner, inodeOf, OwnedFd } from "./fd.ts";
+import { translateStep } from "./pid_translate.ts";
 import type { Pidfd } from "./pidfd.ts";
 import { intsField, openPath, openProcfsFile, readAll, readText } from "./procfs.ts";
+import { openProcfsRoot, procfsNamespaceFd } from "./procfs_mount.ts";
 
 // Set by the class's static block: module code may construct, users may not.
 let construct: (fd: number, pid: number, root: string) => ProcDir;
@@ -46,7 +47,7 @@ export class ProcDir extends OwnedFd {
    * @throws {TypeError} If the directory is closed.
    */
   get pid(): number {
-    this.fd; // use after close is an error here too
+    assertOpen(this); // use after close is an error here too
     return this.#pid;
   }
 
@@ -56,7 +57,7 @@ export class ProcDir extends OwnedFd {
    * @throws {TypeError} If the directory is closed.
    */
   get root(): string {
-    this.fd;
+    assertOpen(this);
     return this.#root;
   }
 
@@ -187,9 +188,10 @@ function pidInProcfs(pidfd: Pidfd, fd: number, rootFd: number, root: string): nu
   }
   // The caller is not visible in this instance (`<root>/self` is missing): translate into its namespace. The
   // pidfd's pid stays valid while the process is not reaped, which openProcDir confirms afterwards.
-  const ns = namespaceOfProcfs(rootFd, root);
+  const nsFd = procfsNamespaceFd(rootFd, root);
   try {
-    return ns.fromCaller(pidfd.pid);
+    const ns = { fd: nsFd, inode: Number(inodeOf(nsFd, root)) };
+    return translateStep(ns, pidfd.pid, false, "auto", false, undefined);
   } catch (e) {
     if (e instanceof SyscallError && e.code === "ESRCH") {
       throw new SyscallError({
@@ -203,6 +205,6 @@ function pidInProcfs(pidfd: Pidfd, fd: number, rootFd: number, root: string): nu
     }
     throw e;
   } finally {
-    ns.close();
+    closeRaw(nsFd);
   }
 }

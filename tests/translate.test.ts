@@ -13,7 +13,7 @@ import {
   UnsupportedError,
 } from "../mod.ts";
 import { Errno, libc, PID_NS_INIT_INO } from "../ffi/mod.ts";
-import { translationError, translationMethods } from "../src/pid_namespace.ts";
+import { translationError, translationMethods } from "../src/pid_translate.ts";
 import { listDir, readText } from "../src/procfs.ts";
 import {
   asNobody,
