@@ -100,5 +100,10 @@ export function runtimeEnv(): [name: string, value: string][] | null {
   return entries;
 }
 
+/** One variable of {@link runtimeEnv}, or `undefined` when it is unset (or the environment cannot be read). */
+export function runtimeEnvVar(name: string): string | undefined {
+  return runtimeEnv()?.find(([key]) => key === name)?.[1];
+}
+
 export * from "./constants.ts";
 export * from "./structs.ts";

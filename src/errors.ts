@@ -6,6 +6,7 @@
  */
 
 import { Errno } from "../ffi/mod.ts";
+import type { Features } from "./supports.ts";
 
 const DESCRIPTIONS: Readonly<Record<keyof typeof Errno, string>> = {
   EPERM: "Operation not permitted",
@@ -143,7 +144,7 @@ export class UnsupportedError extends Error {
   /** Always `"UnsupportedError"`. */
   override name = "UnsupportedError";
   /** The feature key, as in `supports()`. */
-  readonly feature: string;
+  readonly feature: keyof Features;
 
   /**
    * Describes a missing feature.
@@ -152,7 +153,7 @@ export class UnsupportedError extends Error {
    * @param message What is missing and which kernel provides it.
    * @param options `cause` when a kernel error revealed the absence.
    */
-  constructor(feature: string, message: string, options?: ErrorOptions) {
+  constructor(feature: keyof Features, message: string, options?: ErrorOptions) {
     super(message, options);
     this.feature = feature;
   }

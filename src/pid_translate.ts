@@ -82,7 +82,7 @@ const depths = new WeakMap<PidNsRef, number>();
 export function nspidOf(pidfd: Pidfd): number[] {
   const fd = pidfd.fd;
   const base = procLevel();
-  const chain = fdinfoChain(fd);
+  const chain = supports().pidfdFdinfo ? fdinfoChain(fd) : null;
   if (chain === null) {
     throw new UnsupportedError("pidfdFdinfo", "/proc/self/fdinfo/<pidfd> has no NSpid: line (Linux < 5.5)");
   }
@@ -113,14 +113,6 @@ export function nspidOf(pidfd: Pidfd): number[] {
   }
   confirmNotReaped(fd, "NSpid", pidfd.pid);
   return chain.slice(base);
-}
-
-/**
- * Which method `"auto"` resolved to in each direction on this machine, or `undefined` before the first
- * translation that needed it. For tests and diagnostics.
- */
-export function translationMethods(): ResolvedMethods | undefined {
-  return autoMethods;
 }
 
 /**
@@ -310,19 +302,7 @@ function resolveAuto(toCaller: boolean): Exclude<TranslationMethod, "auto"> {
     } else {
       // fdinfo (a pidfd and one small file) beats status for a known pid; scanning /proc for a pid of another
       // namespace is cheapest through status alone.
-      let fdinfo = false;
-      const self = pidfd_open(libc.getpid(), 0);
-      // Running out of fds says nothing about the kernel: fail this call, decide on a later one.
-      if (self === -Errno.EMFILE || self === -Errno.ENFILE) check(self, "pidfd_open", libc.getpid());
-      if (self >= 0) {
-        try {
-          fdinfo = fdinfoChain(self) !== null;
-        } catch {
-          fdinfo = false;
-        } finally {
-          closeRaw(self);
-        }
-      }
+      const fdinfo = supports().pidfdFdinfo;
       autoMethods = { toCaller: "procfs", fromCaller: fdinfo ? "fdinfo" : "procfs" };
     }
   }
@@ -366,13 +346,16 @@ export function translateStep(
  */
 export function procLevel(): number {
   if (procLevelCache !== undefined) return procLevelCache;
+  if (!supports().procfsNspid) {
+    throw new UnsupportedError("procfsNspid", "/proc/self/status shows no NSpid: line of the caller");
+  }
   let text: string;
   try {
     text = readText("/proc/self/status");
   } catch (e) {
     if (e instanceof SyscallError && e.code === "ENOENT") {
       throw new UnsupportedError(
-        "procfs",
+        "procfsNspid",
         "/proc does not show the calling process: it is the procfs of a PID namespace the caller is not in",
         { cause: e },
       );
@@ -381,7 +364,7 @@ export function procLevel(): number {
   }
   const chain = intsField(text, "NSpid");
   if (chain === null) {
-    throw new UnsupportedError("procfs", "/proc/self/status has no NSpid: line (Linux < 4.1)");
+    throw new UnsupportedError("procfsNspid", "/proc/self/status has no NSpid: line (Linux < 4.1)");
   }
   return procLevelCache = chain.length - 1;
 }
@@ -529,7 +512,7 @@ function chainFromCaller(
       chain = intsField(text, key);
       const nspid = intsField(text, "NSpid");
       if (chain === null || nspid === null) {
-        throw new UnsupportedError("procfs", `${dir}/status has no ${key}: line (Linux < 4.1)`);
+        throw new UnsupportedError("procfsNspid", `${dir}/status has no ${key}: line (Linux < 4.1)`);
       }
       levels = nspid.length;
     }
@@ -576,7 +559,7 @@ function scanToCaller(
   const chain = intsField(text, key);
   const nspid = intsField(text, "NSpid");
   if (chain === null || nspid === null) {
-    throw new UnsupportedError("procfs", `${dir}/status has no ${key}: line`);
+    throw new UnsupportedError("procfsNspid", `${dir}/status has no ${key}: line`);
   }
   const answer = chain[base];
   if (answer === undefined || answer <= 0) throw notFound(ns, pid, true, context, name);

@@ -1319,7 +1319,7 @@ function decodeInfo(coredump: boolean): PidfdInfo {
 export function procfsPid(pidfd: Pidfd): number {
   const path = `/proc/self/fdinfo/${pidfd.fd}`;
   const pid = intsField(readText(path), "Pid")?.[0];
-  if (pid === undefined) throw new UnsupportedError("pidfd_fdinfo", `${path} has no Pid: line (Linux < 5.3)`);
+  if (pid === undefined) throw new UnsupportedError("pidfdFdinfo", `${path} has no Pid: line (Linux < 5.3)`);
   if (pid === -1) {
     throw new SyscallError({ syscall: "pidfd_getpid", errno: Errno.ESRCH, subject: pidfd.pid });
   }

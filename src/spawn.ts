@@ -34,6 +34,7 @@ import { assertOptions, EMFILE_HINT, SyscallError, UnsupportedError } from "./er
 import { closeRaw, type OwnedFd, ownFd } from "./fd.ts";
 import { adoptPidfd, type Pidfd } from "./pidfd.ts";
 import { type Signal, signalNumber } from "./signals.ts";
+import { supports } from "./supports.ts";
 import { type PipeStream, readableFromFd, writableToFd } from "./stream.ts";
 import type { ExitStatus } from "./wait.ts";
 
@@ -350,7 +351,7 @@ function envpOf(env: readonly [string, string][], clearEnv: boolean): CStringArr
   const inherited = clearEnv ? [] : runtimeEnv();
   if (inherited === null) {
     throw new UnsupportedError(
-      "environ",
+      "libcEnviron",
       "spawn() reads libc's environ through dlsym, in libc since glibc 2.34",
     );
   }
@@ -408,7 +409,7 @@ function plan(command: unknown, args: unknown, options: unknown): SpawnPlan {
   const killSignal = o.killSignal;
   const killNumber = signalNumber(killSignal === undefined ? "SIGTERM" : killSignal) | 0;
   if (signal?.aborted) throw signal.reason;
-  if (cwd !== undefined && libc.posix_spawn_file_actions_addchdir_np === null) {
+  if (cwd !== undefined && !supports().spawnCwd) {
     throw new UnsupportedError(
       "spawnCwd",
       "spawn({ cwd }) needs posix_spawn_file_actions_addchdir_np (glibc ≥ 2.29)",
