@@ -1330,7 +1330,7 @@ export function procfsPid(pidfd: Pidfd): number {
 }
 
 /** {@link Pidfd.info} from procfs, for kernels without `PIDFD_GET_INFO` (before 6.13). */
-export function infoFromProcfs(pidfd: Pidfd, exit = false, coredump = false): PidfdInfo {
+function infoFromProcfs(pidfd: Pidfd, exit = false, coredump = false): PidfdInfo {
   const pid = procfsPid(pidfd);
   let status: string;
   try {
@@ -1374,7 +1374,7 @@ export function infoFromProcfs(pidfd: Pidfd, exit = false, coredump = false): Pi
 }
 
 /** {@link Pidfd.namespace} from `/proc/<pid>/ns/<kind>`, for kernels without the ioctls (before 6.11). */
-export function namespaceFromProcfs(pidfd: Pidfd, kind: NamespaceKind): Namespace {
+function namespaceFromProcfs(pidfd: Pidfd, kind: NamespaceKind): Namespace {
   const pid = procfsPid(pidfd);
   let fd: number;
   try {
