@@ -8,6 +8,7 @@ import {
   Errno,
   LE,
   libc,
+  MADV_COLD,
   NS_GET_ID,
   NS_GET_PID_IN_PIDNS,
   P_PIDFD,
@@ -22,6 +23,8 @@ import {
   PIDFD_SELF_THREAD_GROUP,
   pidfd_send_signal,
   PIDFD_THREAD,
+  process_madvise,
+  process_mrelease,
   SIGINFO,
   STATFS,
   structBuffer,
@@ -60,6 +63,10 @@ export type Features = {
   readonly pidfdInfoCoredump: boolean;
   /** `NS_GET_ID` namespace ids, Linux 6.18. */
   readonly nsGetId: boolean;
+  /** `process_madvise(2)` (`Pidfd.adviseMemory`), Linux 5.10. */
+  readonly processMadvise: boolean;
+  /** `process_mrelease(2)` (`Pidfd.releaseMemory`), Linux 5.15. */
+  readonly processMrelease: boolean;
   /** glibc's `pidfd_spawnp` (2.39): `spawn()` gets the pidfd with the child instead of right after it. */
   readonly pidfdSpawn: boolean;
 };
@@ -102,6 +109,8 @@ function probe(): Features {
       pidfdInfoExit: false,
       pidfdInfoCoredump: false,
       nsGetId: false,
+      processMadvise: false,
+      processMrelease: false,
       pidfdSpawn: libc.pidfd_spawnp !== null,
     };
   }
@@ -132,6 +141,10 @@ function probe(): Features {
         pidfdInfoCoredump: infoResult >= 0 &&
           (Number(info.view.getBigUint64(PIDFD_INFO.mask, LE)) & PIDFD_INFO_COREDUMP) !== 0,
         nsGetId: pidns >= 0 && libc.ioctl_ptr(pidns, NS_GET_ID, u64.bytes) === 0,
+        // No iovecs on the caller's own pidfd: 0 bytes advised, ENOSYS without the syscall.
+        processMadvise: process_madvise(fd, siginfo.bytes, 0n, MADV_COLD) === 0,
+        // The caller is alive, not dying: EINVAL proves the syscall exists.
+        processMrelease: process_mrelease(fd) === -Errno.EINVAL,
         pidfdSpawn: libc.pidfd_spawnp !== null,
       };
     } finally {
