@@ -203,9 +203,9 @@ describe("memory control", () => {
       try {
         using pidfd = Pidfd.open(v.pid);
         const piece = 64n * 1024n;
-        function* pieces(): Generator<{ start: bigint; end: bigint }> {
+        const pieces = function* (): Generator<{ start: bigint; end: bigint }> {
           for (let at = v.start; at < v.end; at += piece) yield { start: at, end: at + piece };
-        }
+        };
         const before = rssFile(v.pid);
         assert.equal(pidfd.adviseMemory("pageout", pieces()), 256 * MiB);
         assert.ok(rssFile(v.pid) <= before - 256 * 1024 * 0.9);
@@ -306,11 +306,13 @@ describe("memory control", () => {
     try {
       using pidfd = Pidfd.open(v.pid);
       const whole = { start: v.start, end: v.end };
-      const untouched = function* (): Generator<never> {
-        throw new Error("ranges must not be read for a bad advice");
+      const untouched = {
+        [Symbol.iterator](): never {
+          throw new Error("ranges must not be read for a bad advice");
+        },
       };
       for (const advice of ["dontneed", "free", "COLD", "", 20, null, undefined]) {
-        assert.throws(() => pidfd.adviseMemory(advice as "cold", untouched()), TypeError, String(advice));
+        assert.throws(() => pidfd.adviseMemory(advice as "cold", untouched), TypeError, String(advice));
       }
       assert.throws(() => pidfd.adviseMemory("cold", 5 as unknown as []), TypeError);
       assert.throws(() => pidfd.adviseMemory("cold", null as unknown as []), TypeError);
@@ -362,19 +364,19 @@ describe("memory control", () => {
         end: middle,
       };
       let inner = 0;
-      function* reentrant(): Generator<{ start: bigint; end: bigint }> {
+      const reentrant = function* (): Generator<{ start: bigint; end: bigint }> {
         yield counted;
         inner = pidfd.adviseMemory("cold", [{ start: middle, end: v.end }]);
         yield { start: middle, end: v.end };
-      }
+      };
       assert.equal(pidfd.adviseMemory("pageout", reentrant()), 256 * MiB);
       assert.equal(reads, 1);
       assert.equal(inner, 128 * MiB);
       using other = Pidfd.open(v.pid);
-      function* closing(): Generator<{ start: bigint; end: bigint }> {
+      const closing = function* (): Generator<{ start: bigint; end: bigint }> {
         yield { start: v.start, end: v.end };
         other.close();
-      }
+      };
       assert.throws(() => other.adviseMemory("cold", closing()), TypeError);
     } finally {
       await v.stop();
