@@ -9,6 +9,7 @@ import { initPid } from "./commands/init_pid.ts";
 import { kill } from "./commands/kill.ts";
 import { ns } from "./commands/ns.ts";
 import { ps } from "./commands/ps.ts";
+import { reclaim } from "./commands/reclaim.ts";
 import { translate } from "./commands/translate.ts";
 import { wait } from "./commands/wait.ts";
 import { type Command, Context } from "./context.ts";
@@ -21,6 +22,7 @@ const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   wait,
   kill,
   ps,
+  reclaim,
 });
 
 /**

@@ -1,5 +1,6 @@
 /**
- * `pidfd kill [-s <signal>] [--timeout <d> --then <signal>]… <pid>…`: race-free signalling with escalation.
+ * `pidfd kill [-s <signal>] [--timeout <d> --then <signal>]… [--mrelease] <pid>…`: race-free signalling with
+ * escalation, and with SIGKILL the killed processes' memory released at once.
  *
  * @module
  */
@@ -31,6 +32,8 @@ export interface KillRecord {
   signals: string[];
   /** The exit, when it was seen during a `--timeout`; `null` when not waited for or not seen. */
   exit: Omit<ExitRecord, "pid"> | null;
+  /** With `--mrelease`: whether `process_mrelease` freed the memory (`false`: it was already gone). */
+  memoryReleased?: boolean;
 }
 
 /** Runs `pidfd kill`. */
@@ -44,10 +47,18 @@ export async function kill(args: string[], ctx: Context): Promise<number> {
     signal: { type: "string", short: "s" },
     timeout: { type: "string", multiple: true },
     then: { type: "string", multiple: true },
+    mrelease: { type: "boolean" },
   });
   if (values.json) ctx.json = true;
   const signal = parseSignal(values.signal ?? "TERM", "kill");
   const steps = escalation(tokens);
+  const mrelease = values.mrelease === true;
+  if (mrelease && (signal.number !== SIGKILL || steps.length > 0)) {
+    throw new UsageError(
+      "--mrelease goes with -s KILL only (and no --timeout): it frees a killed process's memory",
+      "kill",
+    );
+  }
   const pids = [...new Set(parsePids(positionals, "kill"))];
 
   let status: number = EXIT.OK;
@@ -62,7 +73,7 @@ export async function kill(args: string[], ctx: Context): Promise<number> {
         status = EXIT.FAILURE;
       }
     }
-    const results = await Promise.all(targets.map((pidfd) => escalate(pidfd, signal, steps, ctx)));
+    const results = await Promise.all(targets.map((pidfd) => escalate(pidfd, signal, steps, mrelease, ctx)));
     const records: KillRecord[] = [];
     for (const r of results) {
       if (r === null) status = EXIT.FAILURE;
@@ -82,6 +93,19 @@ export async function kill(args: string[], ctx: Context): Promise<number> {
     return status;
   } finally {
     for (const pidfd of targets) pidfd.close();
+  }
+}
+
+const SIGKILL = 9;
+
+/** `process_mrelease` right after SIGKILL, as `pkill --mrelease`; `false` when the memory was already gone. */
+function release(pidfd: Pidfd): boolean {
+  try {
+    pidfd.releaseMemory();
+    return true;
+  } catch (e) {
+    if (e instanceof SyscallError && e.code === "ESRCH") return false;
+    throw e;
   }
 }
 
@@ -113,10 +137,12 @@ async function escalate(
   pidfd: Pidfd,
   signal: ParsedSignal,
   steps: Step[],
+  mrelease: boolean,
   ctx: Context,
 ): Promise<{ record: KillRecord; exit: ExitStatus | null } | null> {
   const pid = pidfd.pid;
   const signals: string[] = [];
+  let memoryReleased: boolean | undefined;
   const done = (exit: ExitStatus | null) => ({
     record: {
       pid,
@@ -124,12 +150,14 @@ async function escalate(
       exit: exit === null
         ? null
         : { code: exit.code, signal: exit.signal, coreDumped: exit.coreDumped, source: exit.source },
+      ...(memoryReleased === undefined ? {} : { memoryReleased }),
     },
     exit,
   });
   try {
     pidfd.sendSignal(signal.number);
     signals.push(signal.name);
+    if (mrelease) memoryReleased = release(pidfd);
     for (const step of steps) {
       try {
         return done(await pidfd.wait({ timeout: step.ms }));
