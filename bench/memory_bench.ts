@@ -225,7 +225,7 @@ export async function main(args: string[]): Promise<void> {
       "SIGKILL until 1 GiB is available again     avail ms   exit ms  rise MiB  (call ms, exit first)",
     );
     for (const release of [false, true]) {
-      const runs = [];
+      const runs: Awaited<ReturnType<typeof killToAvailable>>[] = [];
       for (let r = 0; r < rounds; r++) runs.push(await killToAvailable(s, release));
       const gone = runs.filter((r) => r.gone).length;
       const m = (key: "ms" | "exit" | "rise" | "call"): string => median(runs.map((r) => r[key])).toFixed(1);

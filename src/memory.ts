@@ -52,7 +52,6 @@ export interface MemoryRange {
   readonly end: bigint;
 }
 
-
 /**
  * What `process_madvise(2)` can tell the kernel about another process's memory: `"cold"` (`MADV_COLD`:
  * deactivate, reclaim first under pressure), `"pageout"` (`MADV_PAGEOUT`: reclaim now; anonymous memory only
