@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
+import { isDeepStrictEqual } from "node:util";
 import { type MemoryMap, Pidfd, supports, SyscallError } from "../mod.ts";
 import { libc } from "../ffi/mod.ts";
 import { listDir, readText } from "../src/procfs.ts";
@@ -139,8 +140,17 @@ describe("memory control", () => {
     const s = await sleeper();
     try {
       using pidfd = Pidfd.open(s.pid);
-      const maps = pidfd.memoryMaps();
-      assert.deepEqual(maps, procMaps(s.pid));
+      // Compared once the maps are stable around the read: a just-started `sleep` may still be loading.
+      let maps: MemoryMap[] = [];
+      let stable = false;
+      for (let i = 0; i < 100 && !stable; i++) {
+        const truth = procMaps(s.pid);
+        maps = pidfd.memoryMaps();
+        stable = isDeepStrictEqual(truth, procMaps(s.pid));
+        if (stable) assert.deepEqual(maps, truth);
+        else await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.ok(stable, "the maps never settled");
       assert.ok(maps.some((m) => m.path === "[stack]"));
       const text = maps.find((m) => m.path?.endsWith("/sleep") && m.permissions === "r-xp");
       assert.ok(text !== undefined && text.inode > 0 && text.offset > 0n, "the text of sleep");
