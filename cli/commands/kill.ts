@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type ExitStatus, Pidfd, SyscallError } from "../../mod.ts";
+import { type ExitStatus, Pidfd, signalNumber, SyscallError } from "../../mod.ts";
 import {
   parseCommand,
   type ParsedSignal,
@@ -96,7 +96,7 @@ export async function kill(args: string[], ctx: Context): Promise<number> {
   }
 }
 
-const SIGKILL = 9;
+const SIGKILL = signalNumber("SIGKILL");
 
 /** `process_mrelease` right after SIGKILL, as `pkill --mrelease`; `false` when the memory was already gone. */
 function release(pidfd: Pidfd): boolean {
