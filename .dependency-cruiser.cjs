@@ -7,7 +7,7 @@ const FLOORS = [
   ["fds", "^src/(fd|procfs|supports)\\.ts$"],
   ["reactor", "^src/(reactor|stream|namespace)\\.ts$"],
   ["mechanics", "^src/(pid_translate|procfs_mount)\\.ts$"],
-  ["waiting", "^src/(wait|proc_dir)\\.ts$"],
+  ["waiting", "^src/(wait|proc_dir|memory)\\.ts$"],
   ["handles", "^src/pidfd\\.ts$"],
   ["top", "^src/(wait_many|spawn|translate)\\.ts$"],
   ["api", "^mod\\.ts$"],
