@@ -117,7 +117,7 @@ export function nspidOf(pidfd: Pidfd): number[] {
 
 /**
  * The error a failed translation ioctl turns into: `ESRCH` naming both namespaces, with `ENOTTY` (a missing pid
- * on kernels without the 2026 stable fix, once support is confirmed) and `EREMOTE` normalised to it.
+ * on some 6.11+ kernels, once support is confirmed) and `EREMOTE` normalised to it.
  *
  * @param r The ioctl's result (`-errno`, or 0).
  */
@@ -130,7 +130,7 @@ export function translationError(
   context?: Context,
 ): Error {
   const name = requestName(tgid, toCaller);
-  // ENOTTY can mean "not found" (kernel-api.md §15.7) only from a real nsfs fd.
+  // ENOTTY can mean "not found" (some 6.11+ kernels) only from a real nsfs fd.
   if (r === -Errno.ENOTTY && fsTypeOf(ns.fd, name) !== NSFS_MAGIC) {
     return notWhatItShouldBe(name, Errno.ENOTTY, ns.fd, pid, "an nsfs fd");
   }
@@ -287,8 +287,8 @@ export function depthBelowCaller(ns: PidNsRef): number {
 
 /**
  * Whether the translation ioctls work, as {@link supports} probed them once: `NS_GET_PID_IN_PIDNS(own
- * namespace, getpid())` must answer `getpid()` (kernel-api.md §15.7: `ENOTTY` from a translation ioctl can mean
- * "not found" on kernels without the 2026 stable fix). Afterwards `ENOTTY` on a known PID namespace means "not
+ * namespace, getpid())` must answer `getpid()` (`ENOTTY` from a translation ioctl can mean
+ * "not found" on some 6.11+ kernels). Afterwards `ENOTTY` on a known PID namespace means "not
  * found".
  */
 function probeIoctl(): boolean {

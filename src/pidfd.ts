@@ -305,8 +305,8 @@ export class Pidfd extends OwnedFd {
    * @param child Anything with the child's `pid` (a `Deno.ChildProcess`, a Bun `Subprocess`, a `ChildProcess`).
    * @returns An owned pidfd of the child. Its exit status comes through `PIDFD_GET_INFO` after the runtime
    * reaps it; the runtime keeps its own status.
-   * @throws {TypeError} If `child.pid` is missing, or the process is not a child of the caller.
-   * @throws {SyscallError} `ESRCH` if the child already exited and was reaped, or exited (a zombie) before
+   * @throws {TypeError} If `child.pid` is missing.
+   * @throws {SyscallError} `ECHILD` if the process is not a child of the caller; `ESRCH` if the child already exited and was reaped, or exited (a zombie) before
    * adoption.
    *
    * @example
@@ -326,7 +326,13 @@ export class Pidfd extends OwnedFd {
       const self = libc.getpid();
       const { ppid } = pidfd.info();
       if (ppid !== self) {
-        throw new TypeError(`Process ${pid} is not a child of this process (its parent is ${ppid})`);
+        throw new SyscallError({
+          syscall: "waitid",
+          operation: "Pidfd.fromChild",
+          errno: Errno.ECHILD,
+          subject: pid,
+          detail: `process ${pid} is not a child of this process (its parent is ${ppid})`,
+        });
       }
       if (!pidfd.isAlive()) {
         throw new SyscallError({
@@ -612,7 +618,8 @@ export class Pidfd extends OwnedFd {
    *
    * @param root The procfs mount point. Default `/proc`.
    * @returns An owned directory handle; read files with `readText(name)`.
-   * @throws {TypeError} If the pidfd is closed, or `root` is not a procfs mount.
+   * @throws {TypeError} If the pidfd is closed, or `root` is not a string.
+   * @throws {SyscallError} `EINVAL` if `root` is not a procfs mount.
    * @throws {SyscallError} `ESRCH` once the process has been reaped, or when it is not visible in the
    * procfs's PID namespace.
    *
@@ -1082,7 +1089,7 @@ export class PidNamespace extends Namespace {
 
   /**
    * The PID namespace a procfs instance translates pids in: what the never-merged `PROCFS_GET_PID_NAMESPACE`
-   * ioctl would have answered (kernel-api.md §9.2). It opens `<root>/1/ns/pid` (the init of that namespace as
+   * ioctl would have answered. It opens `<root>/1/ns/pid` (the init of that namespace as
    * the instance numbers it) and, when the caller is visible there, cross-checks it with `<root>/self`.
    * Works for `/proc`, a procfs mounted inside another mount namespace (`/proc/<pid>/root/proc`) and a
    * `pidns=` instance (Linux ≥ 6.18).
@@ -1092,7 +1099,8 @@ export class PidNamespace extends Namespace {
    *
    * @param root The procfs mount point. Default `/proc`.
    * @returns An owned handle.
-   * @throws {TypeError} If `root` is not a string or not a procfs mount.
+   * @throws {TypeError} If `root` is not a string.
+   * @throws {SyscallError} `EINVAL` if `root` is not a procfs mount.
    * @throws {SyscallError} `ESRCH` when the instance shows no pid 1: the namespace's init has exited (or
    * `hidepid=` hides it), so the namespace cannot be named; `EACCES` without permission; `ENOENT` for a
    * missing `root`.
@@ -1121,7 +1129,7 @@ export class PidNamespace extends Namespace {
    * handle this is one ioctl and allocates nothing. On older kernels it falls back to scanning `/proc` (see
    * {@link translatePid}). Needs no privilege beyond holding the handle.
    *
-   * Kernels without the 2026 stable fix answer `ENOTTY` for a missing pid; that is reported as `ESRCH` with
+   * Some kernels (6.11 and later, before a fix) answer `ENOTTY` for a missing pid; that is reported as `ESRCH` with
    * the original error as `cause`.
    *
    * @param pid The pid (or a thread id) inside this namespace.
@@ -1159,7 +1167,7 @@ export class PidNamespace extends Namespace {
    * allocates nothing. On older kernels it reads the pid's `NSpid` chain from procfs (see
    * {@link translatePid}). Needs no privilege beyond holding the handle.
    *
-   * Kernels without the 2026 stable fix answer `ENOTTY` for a missing pid; that is reported as `ESRCH` with
+   * Some kernels (6.11 and later, before a fix) answer `ENOTTY` for a missing pid; that is reported as `ESRCH` with
    * the original error as `cause`.
    *
    * @param pid The pid (or a thread id) in the caller's namespace.

@@ -154,7 +154,7 @@ function reaped(pidfd: Pidfd, root: string, cause?: Error): SyscallError {
 function pidInProcfs(pidfd: Pidfd, fd: number, rootFd: number, root: string): number {
   let text: string | null = null;
   try {
-    // Read through this procfs instance, `Pid:` is already in its namespace (kernel-api.md §8.1).
+    // Read through this procfs instance, `Pid:` is already in its namespace (the instance's pid namespace).
     text = readText(`self/fdinfo/${fd}`, rootFd);
   } catch (e) {
     if (!(e instanceof SyscallError && e.code === "ENOENT")) throw e;

@@ -14,14 +14,20 @@ import { intsField, listDir, openPath, readText } from "./procfs.ts";
 import { supports } from "./supports.ts";
 
 /**
- * Opens the root of a procfs mount as a directory, or throws a `TypeError` if it is not a procfs. Returns a raw
+ * Opens the root of a procfs mount as a directory, or throws a `SyscallError` `EINVAL` if it is not a procfs. Returns a raw
  * fd the caller must close.
  */
 export function openProcfsRoot(root: string): number {
   const fd = openPath(root, O_DIRECTORY);
   try {
     if (fsTypeOf(fd, root) !== PROC_SUPER_MAGIC) {
-      throw new TypeError(`Not a procfs mount: ${excerpt(root)}`);
+      // Not an argument-type problem: the path is a directory, of another filesystem.
+      throw new SyscallError({
+        syscall: "fstatfs",
+        errno: Errno.EINVAL,
+        subject: root,
+        detail: `Not a procfs mount: ${excerpt(root)}`,
+      });
     }
     return fd;
   } catch (e) {

@@ -50,7 +50,7 @@ function namespaceOption(ns: unknown, name: string): void {
  * ptrace-read access to it. `/proc` must show the caller (a procfs of its namespace or of an ancestor's).
  *
  * The first call opens the caller's own PID namespace and keeps it open for the life of the process.
- * A missing pid is `ESRCH` whatever the kernel said: `ENOTTY` (kernels without the 2026 stable fix) and
+ * A missing pid is `ESRCH` whatever the kernel said: `ENOTTY` (what some 6.11+ kernels answer for a missing pid) and
  * `EREMOTE` (a process outside the procfs's namespace) are normalised, with the original as `cause`.
  *
  * @param pid The pid (or a thread id) in `from`.
