@@ -257,9 +257,9 @@ export class Pidfd extends OwnedFd {
    * thread without `thread`; `EINVAL` for flags this kernel lacks; `EMFILE` at the fd limit.
    *
    * @example Open and close
-   * ```ts ignore
+   * ```ts
    * import { Pidfd } from "@pidfd/pidfd";
-   * using pidfd = Pidfd.open(1234, { nonblock: true });
+   * using pidfd = Pidfd.self();
    * ```
    */
   static open(pid: number, options?: PidfdOpenOptions): Pidfd {
@@ -282,7 +282,7 @@ export class Pidfd extends OwnedFd {
    * @throws {SyscallError} `EMFILE` at the fd limit; `ENOSYS` before Linux 5.3.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Pidfd } from "@pidfd/pidfd";
    * using me = Pidfd.self();
    * console.log(me.pid);
@@ -387,7 +387,7 @@ export class Pidfd extends OwnedFd {
    * @throws {UnsupportedError} Before Linux 6.9.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Pidfd } from "@pidfd/pidfd";
    * using a = Pidfd.self();
    * using b = Pidfd.self();
@@ -415,9 +415,9 @@ export class Pidfd extends OwnedFd {
    * kept the status); `EREMOTE` (`ESRCH` on older 6.18 stables) when it lies outside the caller's PID namespace.
    *
    * @example Read the parent and effective uid
-   * ```ts ignore
+   * ```ts
    * import { Pidfd } from "@pidfd/pidfd";
-   * using pidfd = Pidfd.open(1234);
+   * using pidfd = Pidfd.self();
    * const { ppid, euid } = pidfd.info();
    * ```
    */
@@ -556,9 +556,9 @@ export class Pidfd extends OwnedFd {
    * permission; `EOPNOTSUPP` if the kernel lacks that namespace type.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Pidfd } from "@pidfd/pidfd";
-   * using pidfd = Pidfd.open(1234);
+   * using pidfd = Pidfd.self();
    * using net = pidfd.namespace("net");
    * console.log(net.id);
    * ```
@@ -597,9 +597,9 @@ export class Pidfd extends OwnedFd {
    * @throws {UnsupportedError} Before Linux 5.5, or when `/proc` does not show the caller.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Pidfd } from "@pidfd/pidfd";
-   * using pidfd = Pidfd.open(4242);
+   * using pidfd = Pidfd.self();
    * const [here, ...inside] = pidfd.nspid();
    * ```
    */
@@ -648,9 +648,9 @@ export class Pidfd extends OwnedFd {
    * message names it).
    *
    * @example Find a process's heap
-   * ```ts ignore
+   * ```ts
    * import { Pidfd } from "@pidfd/pidfd";
-   * using pidfd = Pidfd.open(1234);
+   * using pidfd = Pidfd.self();
    * const heap = pidfd.memoryMaps().find((m) => m.path === "[heap]");
    * ```
    */
@@ -799,10 +799,10 @@ export class Pidfd extends OwnedFd {
  * during a boot; on older kernels it is the nsfs inode number (unique among live namespaces).
  *
  * @example Are two processes in the same network namespace?
- * ```ts ignore
+ * ```ts
  * import { Pidfd } from "@pidfd/pidfd";
- * using a = Pidfd.open(1234);
- * using b = Pidfd.open(5678);
+ * using a = Pidfd.self();
+ * using b = Pidfd.self();
  * using netA = a.namespace("net");
  * using netB = b.namespace("net");
  * console.log(netA.equals(netB));
@@ -850,7 +850,7 @@ export class Namespace extends OwnedFd {
    * @throws {SyscallError} `ENOENT`, `EACCES` and the like from opening the file.
    *
    * @example Open the caller's own network namespace
-   * ```ts ignore
+   * ```ts
    * import { Namespace } from "@pidfd/pidfd";
    * using net = Namespace.open("/proc/self/ns/net");
    * console.log(net.kind, net.id);
@@ -897,7 +897,7 @@ export class Namespace extends OwnedFd {
    * case for the initial user namespace).
    *
    * @example Which user namespace owns my network namespace?
-   * ```ts ignore
+   * ```ts
    * import { Namespace } from "@pidfd/pidfd";
    * using net = Namespace.open("/proc/self/ns/net");
    * using owner = net.owner();
@@ -997,7 +997,7 @@ export class PidNamespace extends Namespace {
    * @throws {SyscallError} `EMFILE` at the fd limit.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { PidNamespace } from "@pidfd/pidfd";
    * using mine = PidNamespace.current();
    * console.log(mine.level); // 0 on the host
@@ -1037,9 +1037,9 @@ export class PidNamespace extends Namespace {
    * permission.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { PidNamespace } from "@pidfd/pidfd";
-   * using ns = PidNamespace.of(4242);
+   * using ns = PidNamespace.current();
    * console.log(ns.level, ns.initPid());
    * ```
    */
@@ -1073,9 +1073,9 @@ export class PidNamespace extends Namespace {
    * @throws {SyscallError} `ENOENT`, `EACCES` and the like from opening the file.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { PidNamespace } from "@pidfd/pidfd";
-   * using ns = PidNamespace.open("/proc/4242/ns/pid");
+   * using ns = PidNamespace.open("/proc/self/ns/pid");
    * console.log(ns.level);
    * ```
    */
@@ -1143,10 +1143,10 @@ export class PidNamespace extends Namespace {
    * @throws {UnsupportedError} Before 6.11 only: for a namespace outside the caller's subtree.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { PidNamespace } from "@pidfd/pidfd";
-   * using container = PidNamespace.of(4242);
-   * const hostPid = container.toCaller(1); // same as container.initPid()
+   * using ns = PidNamespace.current();
+   * const initPid = ns.toCaller(1); // same as ns.initPid()
    * ```
    */
   toCaller(pid: number, options?: PidTranslateOptions): number {
@@ -1181,10 +1181,10 @@ export class PidNamespace extends Namespace {
    * @throws {UnsupportedError} Before 6.11 only: for a namespace outside the caller's subtree.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { PidNamespace } from "@pidfd/pidfd";
-   * using container = PidNamespace.of(4242);
-   * console.log(container.fromCaller(4242)); // 1 if 4242 is the container's init
+   * using ns = PidNamespace.current();
+   * console.log(ns.fromCaller(ns.initPid())); // 1: its init is pid 1 inside
    * ```
    */
   fromCaller(pid: number, options?: PidTranslateOptions): number {
@@ -1213,10 +1213,10 @@ export class PidNamespace extends Namespace {
    * this namespace is an ancestor of the caller's, whose init the caller cannot see; the message says which.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { PidNamespace } from "@pidfd/pidfd";
-   * using container = PidNamespace.of(4242);
-   * console.log(container.initPid());
+   * using ns = PidNamespace.current();
+   * console.log(ns.initPid()); // 1 on the host; a container's init seen from the host elsewhere
    * ```
    */
   initPid(): number {
@@ -1327,10 +1327,10 @@ export class PidNamespace extends Namespace {
    * namespaces above the caller's, so the level cannot be known there.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { PidNamespace } from "@pidfd/pidfd";
-   * using container = PidNamespace.of(4242);
-   * console.log(container.level); // 1 for a container started from the host
+   * using ns = PidNamespace.current();
+   * console.log(ns.level); // 0 on the host, 1 in a container started from it
    * ```
    */
   get level(): number {
@@ -1357,10 +1357,10 @@ export class PidNamespace extends Namespace {
    * @throws {TypeError} If the handle is closed.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { PidNamespace } from "@pidfd/pidfd";
-   * using container = PidNamespace.of(4242);
-   * using up = container.parent();
+   * using ns = PidNamespace.current();
+   * using up = ns.parent(); // null: the caller cannot see above its own namespace
    * ```
    */
   override parent(): PidNamespace | null {

@@ -24,9 +24,9 @@ let construct: (fd: number, pid: number, root: string) => ProcDir;
  * Close it with {@link ProcDir.close} or bind it with `using`.
  *
  * @example Read a process's status and command line without a pid-reuse race
- * ```ts ignore
+ * ```ts
  * import { Pidfd } from "@pidfd/pidfd";
- * using pidfd = Pidfd.open(4242);
+ * using pidfd = Pidfd.self();
  * using dir = pidfd.openProcDir();
  * console.log(dir.readText("status"), dir.readText("cmdline").split("\0"));
  * ```
@@ -78,9 +78,9 @@ export class ProcDir extends OwnedFd {
    * @throws {SyscallError} `ENOENT` or `ESRCH` once the process has been reaped; `EACCES` without permission.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Pidfd } from "@pidfd/pidfd";
-   * using pidfd = Pidfd.open(4242);
+   * using pidfd = Pidfd.self();
    * using dir = pidfd.openProcDir();
    * const threads = /^Threads:\s+(\d+)/m.exec(dir.readText("status"))?.[1];
    * ```
