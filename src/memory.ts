@@ -19,6 +19,7 @@ import {
   process_mrelease,
 } from "../ffi/mod.ts";
 import { SyscallError, UnsupportedError } from "./errors.ts";
+import { assertOpen } from "./fd.ts";
 import type { Pidfd } from "./pidfd.ts";
 import { openProcDir } from "./proc_dir.ts";
 import { supports } from "./supports.ts";
@@ -149,7 +150,7 @@ export function adviseMemory(pidfd: Pidfd, advice: MemoryAdvice, ranges?: Iterab
   ) {
     throw new TypeError("Expected ranges to be an iterable of { start, end }");
   }
-  pidfd.fd; // a closed pidfd is a TypeError before anything else
+  assertOpen(pidfd); // a closed pidfd is a TypeError before anything else
   if (!supports().processMadvise) {
     throw new UnsupportedError("processMadvise", "process_madvise needs Linux ≥ 5.10");
   }

@@ -34,6 +34,7 @@ import {
   WNOWAIT,
 } from "../ffi/mod.ts";
 import { assertOptions } from "./errors.ts";
+import { assertOpen } from "./fd.ts";
 import type { Pidfd } from "./pidfd.ts";
 import { signalName } from "./signals.ts";
 import { supports } from "./supports.ts";
@@ -364,7 +365,7 @@ class SingleWait extends Waiting implements Listener {
 export function waitFor(pidfd: Pidfd, options?: WaitOptions): Promise<ExitStatus> {
   try {
     const l = waitLimits(options);
-    pidfd.fd; // TypeError once closed
+    assertOpen(pidfd); // TypeError once closed
     const known = statuses.get(pidfd);
     if (known !== undefined) return Promise.resolve(known);
     if (isAborted(l.signal)) return Promise.reject(reasonOf.call(l.signal!));
@@ -378,7 +379,7 @@ export function waitFor(pidfd: Pidfd, options?: WaitOptions): Promise<ExitStatus
 export function exitedOf(pidfd: Pidfd): Promise<ExitStatus> {
   let promise = exitedPromises.get(pidfd);
   if (promise === undefined) {
-    pidfd.fd; // TypeError once closed
+    assertOpen(pidfd); // TypeError once closed
     const p = waitFor(pidfd);
     // Never reported as unhandled (closing a pidfd is deliberate); a waiter failure is retried on next access.
     p.then(undefined, () => {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { assertOpen } from "./fd.ts";
 import { Pidfd } from "./pidfd.ts";
 import {
   type ExitStatus,
@@ -30,7 +31,7 @@ function pidfdList(pidfds: Iterable<Pidfd>): Pidfd[] {
   const list = [...new Set(pidfds)];
   for (const p of list) {
     if (!(p instanceof Pidfd)) throw new TypeError(`Expected pidfds to contain only Pidfd, got ${typeOf(p)}`);
-    p.fd; // TypeError once closed
+    assertOpen(p); // TypeError once closed
   }
   return list;
 }
