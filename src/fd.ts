@@ -177,7 +177,7 @@ export function notWhatItShouldBe(
 }
 
 /** Wraps a raw fd the library just obtained from the kernel. */
-export function ownFd(fd: number): OwnedFd {
+export function adoptFd(fd: number): OwnedFd {
   return OwnedFd.unsafeFromRaw(fd);
 }
 

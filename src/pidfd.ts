@@ -67,6 +67,7 @@ import {
   UnsupportedError,
 } from "./errors.ts";
 import {
+  adoptFd,
   assertOpen,
   closeRaw,
   confirmNotReaped,
@@ -75,7 +76,6 @@ import {
   inodeOf,
   notWhatItShouldBe,
   OwnedFd,
-  ownFd,
 } from "./fd.ts";
 import {
   adviseMemory,
@@ -537,7 +537,7 @@ export class Pidfd extends OwnedFd {
     if (fd < 0) {
       throw new SyscallError({ syscall: "pidfd_getfd", errno: -fd, subject: `${this.#pid}, ${target}` });
     }
-    return ownFd(fd);
+    return adoptFd(fd);
   }
 
   /**
@@ -1376,9 +1376,9 @@ export class PidNamespace extends Namespace {
  * Takes ownership of a pidfd the library obtained elsewhere (clone3, a socket) for a known pid. `ownChild`
  * marks a child this library started itself: its wait then reaps it (`waitid(WEXITED)` without `WNOWAIT`).
  */
-export function adoptPidfd(fd: number, pid: number, ownChild = false): Pidfd {
+export function adoptPidfd(fd: number, pid: number, options: { ownChild?: boolean } = {}): Pidfd {
   const pidfd = construct(fd, pid);
-  if (ownChild) markOwnChild(pidfd);
+  if (options.ownChild === true) markOwnChild(pidfd);
   return pidfd;
 }
 

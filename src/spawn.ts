@@ -31,7 +31,7 @@ import {
   WEXITED,
 } from "../ffi/mod.ts";
 import { assertOptions, EMFILE_HINT, SyscallError, UnsupportedError } from "./errors.ts";
-import { closeRaw, type OwnedFd, ownFd } from "./fd.ts";
+import { adoptFd, closeRaw, type OwnedFd } from "./fd.ts";
 import { adoptPidfd, type Pidfd } from "./pidfd.ts";
 import { type Signal, signalNumber } from "./signals.ts";
 import { supports } from "./supports.ts";
@@ -552,8 +552,8 @@ function launch(p: SpawnPlan): Subprocess {
         }
         // stdin: the child reads [0], the parent writes [1]; stdout/stderr the other way round.
         const [childEnd, parentEnd] = target === 0 ? [pipeFds[0]!, pipeFds[1]!] : [pipeFds[1]!, pipeFds[0]!];
-        childEnds.push(ownFd(childEnd));
-        parentEnds[target] = ownFd(parentEnd);
+        childEnds.push(adoptFd(childEnd));
+        parentEnds[target] = adoptFd(parentEnd);
         const flags = libc.fcntl(parentEnd, F_GETFL, 0);
         if (flags < 0 || libc.fcntl(parentEnd, F_SETFL, flags | O_NONBLOCK) < 0) {
           throw new SyscallError({
@@ -620,7 +620,7 @@ function startChild(
       closeRaw(fd);
       throw new SyscallError({ syscall: "pidfd_getpid", errno: -pid, subject: p.command });
     }
-    return adoptPidfd(fd, pid, true);
+    return adoptPidfd(fd, pid, { ownChild: true });
   }
   const pid = out[0]!;
   const fd = pidfd_open(pid, 0);
@@ -636,7 +636,7 @@ function startChild(
       detail: fd === -Errno.EMFILE ? EMFILE_HINT : "",
     });
   }
-  return adoptPidfd(fd, pid, true);
+  return adoptPidfd(fd, pid, { ownChild: true });
 }
 
 /**

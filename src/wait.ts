@@ -3,7 +3,7 @@
  * `src/wait_many.ts` builds `waitAny` and `exits` from, all served by one epoll set (`src/reactor.ts`), so ten thousand waits cost one thread.
  *
  * Where an exit status comes from, once the pidfd reports the exit:
- * - a child this library started itself (marked through `adoptPidfd(fd, pid, true)`) is reaped here with
+ * - a child this library started itself (marked through `adoptPidfd(fd, pid, { ownChild: true })`) is reaped here with
  *   `waitid(P_PIDFD, fd, WEXITED)`: source `"waitid"`;
  * - any other child of the calling process, such as one that Deno or Bun started and reaps itself, is read
  *   without reaping (`WNOWAIT`) while it is a zombie: source `"waitid"`. The runtime still gets its status;
@@ -381,7 +381,7 @@ export function exitedOf(pidfd: Pidfd): Promise<ExitStatus> {
   if (promise === undefined) {
     assertOpen(pidfd); // TypeError once closed
     const p = waitFor(pidfd);
-    // Never reported as unhandled (closing a pidfd is deliberate); a waiter failure is retried on next access.
+    // Never reported as unhandled (closing a pidfd is deliberate); a reactor failure is retried on next access.
     p.then(undefined, () => {
       if (exitedPromises.get(pidfd) === p && !pidfd.closed) exitedPromises.delete(pidfd);
     });
