@@ -22,6 +22,7 @@ import { SyscallError, UnsupportedError } from "./errors.ts";
 import { assertOpen } from "./fd.ts";
 import type { Pidfd } from "./pidfd.ts";
 import { openProcDir } from "./proc_dir.ts";
+import { goneAsEsrch } from "./procfs.ts";
 import { supports } from "./supports.ts";
 
 /** One mapping of a process, as a line of `/proc/<pid>/maps` shows it. */
@@ -118,13 +119,7 @@ export function memoryMaps(pidfd: Pidfd): MemoryMap[] {
     if (!(e instanceof SyscallError)) throw e;
     const subject = `${dir.root}/${dir.pid}/maps`;
     if (e.code === "ENOENT" || e.code === "ESRCH") {
-      throw new SyscallError({
-        syscall: "open",
-        errno: Errno.ESRCH,
-        subject,
-        cause: e,
-        detail: "the process has been reaped",
-      });
+      throw goneAsEsrch(e, { syscall: "open", subject, detail: "the process has been reaped" });
     }
     if (e.code === "EACCES" || e.code === "EPERM") {
       throw new SyscallError({ syscall: "open", errno: e.errno, subject, cause: e, detail: PTRACE_READ });

@@ -97,7 +97,7 @@ import {
   walkUp,
 } from "./pid_translate.ts";
 import { openProcDir, type ProcDir } from "./proc_dir.ts";
-import { intsField, openNamespaceFile, openPath, readText } from "./procfs.ts";
+import { goneAsEsrch, intsField, openNamespaceFile, openPath, readText } from "./procfs.ts";
 import { openProcfsRoot, procfsNamespaceFd } from "./procfs_mount.ts";
 import { type Signal, signalNumber } from "./signals.ts";
 import { supports } from "./supports.ts";
@@ -1437,16 +1437,7 @@ function infoFromProcfs(pidfd: Pidfd, exit = false, coredump = false): PidfdInfo
   try {
     status = readText(`/proc/${pid}/status`);
   } catch (e) {
-    // Reaped between the fdinfo read and this one.
-    if (e instanceof SyscallError && e.code === "ENOENT") {
-      throw new SyscallError({
-        syscall: "PIDFD_GET_INFO",
-        errno: Errno.ESRCH,
-        subject: pidfd.pid,
-        cause: e,
-      });
-    }
-    throw e;
+    throw goneAsEsrch(e, { syscall: "PIDFD_GET_INFO", subject: pidfd.pid }); // reaped since the fdinfo read
   }
   confirmNotReaped(pidfd.fd, "PIDFD_GET_INFO", pidfd.pid);
   const uids = intsField(status, "Uid") ?? [];
@@ -1481,15 +1472,7 @@ function namespaceFromProcfs(pidfd: Pidfd, kind: NamespaceKind): Namespace {
   try {
     fd = openPath(`/proc/${pid}/ns/${kind}`);
   } catch (e) {
-    if (e instanceof SyscallError && e.code === "ENOENT") {
-      throw new SyscallError({
-        syscall: NAMESPACE_IOCTLS[kind][1],
-        errno: Errno.ESRCH,
-        subject: pidfd.pid,
-        cause: e,
-      });
-    }
-    throw e;
+    throw goneAsEsrch(e, { syscall: NAMESPACE_IOCTLS[kind][1], subject: pidfd.pid });
   }
   try {
     confirmNotReaped(pidfd.fd, NAMESPACE_IOCTLS[kind][1], pidfd.pid);

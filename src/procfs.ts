@@ -12,6 +12,7 @@ import {
   AT_FDCWD,
   cPath,
   DIRENT64,
+  Errno,
   libc,
   NSFS_MAGIC,
   O_CLOEXEC,
@@ -22,7 +23,7 @@ import {
   O_RDONLY,
   PROC_SUPER_MAGIC,
 } from "../ffi/mod.ts";
-import { check, excerpt, SyscallError } from "./errors.ts";
+import { check, excerpt, SyscallError, type SyscallErrorInit } from "./errors.ts";
 import { closeRaw, fsTypeOf } from "./fd.ts";
 
 /**
@@ -169,4 +170,14 @@ export function field(text: string, key: string): string | null {
 export function intsField(text: string, key: string): number[] | null {
   const value = field(text, key);
   return value === null ? null : value.split(/\s+/).filter((s) => s !== "").map(Number);
+}
+
+/**
+ * The one mapping of "the process is gone" on a `/proc` open: `ENOENT` (its directory is gone, or `ESRCH` from a
+ * dying task) becomes the `ESRCH` described by `init`, with the original as `cause`. Returns any other error
+ * as it is; throw the result.
+ */
+export function goneAsEsrch(e: unknown, init: Omit<SyscallErrorInit, "errno" | "cause">): unknown {
+  if (!(e instanceof SyscallError && (e.code === "ENOENT" || e.code === "ESRCH"))) return e;
+  return new SyscallError({ ...init, errno: Errno.ESRCH, cause: e });
 }

@@ -10,7 +10,7 @@ import { Errno, libc, NS_GET_PID_IN_PIDNS, O_DIRECTORY, PROC_SUPER_MAGIC } from 
 import { excerpt, SyscallError } from "./errors.ts";
 import { closeRaw, fsTypeOf, inodeOf } from "./fd.ts";
 import { namespaceTypeOf } from "./namespace.ts";
-import { intsField, listDir, openPath, readText } from "./procfs.ts";
+import { goneAsEsrch, intsField, listDir, openPath, readText } from "./procfs.ts";
 import { supports } from "./supports.ts";
 
 /**
@@ -72,11 +72,9 @@ export function procfsNamespaceFd(rootFd: number, root: string): number {
     fd = openPath("1/ns/pid", 0, rootFd);
   } catch (e) {
     if (e instanceof SyscallError && e.code === "ENOENT") {
-      throw new SyscallError({
+      throw goneAsEsrch(e, {
         syscall: "open",
-        errno: Errno.ESRCH,
         subject: `${root}/1/ns/pid`,
-        cause: e,
         detail:
           "this procfs shows no pid 1: the init of its PID namespace has exited (or hidepid= hides it), so the namespace cannot be named",
       });
