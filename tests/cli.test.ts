@@ -1299,6 +1299,7 @@ for (const v of variants) {
           "--map-root-user",
           "--pid",
           "--fork",
+          "--kill-child",
           "sh",
           "-c",
           "sleep 600 & wait",
