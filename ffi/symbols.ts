@@ -89,6 +89,8 @@ export const SYMBOLS = {
    * The kernel narrows each argument to its declared type, so unused trailing arguments are harmless.
    */
   syscall4: { name: "syscall", parameters: ["i32", "i32", "i32", "i32", "i32"], result: "i32" },
+  /** int setns(int fd, int nstype); glibc >= 2.14. Changes the calling thread's namespaces only. */
+  setns: { parameters: ["i32", "i32"], result: "i32" },
   /** ssize_t write(int fd, const void *buf, size_t count); */
   write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
   /** int epoll_create1(int flags); */

@@ -1,0 +1,344 @@
+/**
+ * `spawn({ namespaces })`: start a child inside another process's namespaces, race-free, from a
+ * multi-threaded runtime. A part of `spawn.ts`.
+ *
+ * How, and why this way:
+ * - Every namespace of a `Pidfd` target is fetched through the pidfd (`PIDFD_GET_*_NAMESPACE`, or
+ *   `/proc/<pid>/ns/*` confirmed through the pidfd before 6.11): never by pid once the pidfd is open. Its root
+ *   and working directory come through its race-free `/proc/<pid>` directory (`Pidfd.openProcDir`).
+ * - Deno and Bun always run several threads, and the kernel lets one thread of such a process join only the
+ *   net, uts, ipc, cgroup and pid (for children) namespaces (kernel-api.md §4.7). Those are joined with
+ *   `setns(2)` on the calling thread just around `posix_spawn`, whose child inherits the calling thread's
+ *   namespaces, and the thread's own namespaces (fds of `/proc/thread-self/ns/*` opened beforehand) are
+ *   restored in a `finally` before `spawn()` returns. JavaScript never runs in between: other threads never
+ *   see a change, and nothing of the runtime is forked.
+ * - mnt, user and time need a single-threaded caller (`EINVAL`/`EUSERS` otherwise), so the child itself is a
+ *   trampoline that joins them and then execs the command: util-linux `nsenter`, given the namespace fds it
+ *   inherits as `/proc/self/fd/<n>` paths (no pid lookup), the target's root and cwd the same way, `-S 0 -G 0`
+ *   after joining a user namespace unless `preserveCredentials`, and `--no-fork` (the pid namespace was joined
+ *   before the spawn, so the command itself, the `Subprocess`, is a member: its pidfd is the command's).
+ * - A caller without `CAP_SYS_ADMIN` in its own user namespace (the owner of a rootless container) may not
+ *   `setns` any namespace from its own thread; joining the container's user namespace first gives it that
+ *   right. Then every kind goes through the trampoline, user namespace first; with the pid namespace among them
+ *   `nsenter` forks once, and the `Subprocess` is the trampoline, which waits for the command and passes its
+ *   exit status on.
+ *
+ * Going through the trampoline for the thread-joinable kinds too would need that fork whenever the pid
+ * namespace is joined (the pid namespace of a process never changes, only that of its children), and the
+ * returned pidfd would then name the trampoline instead of the command: the thread `setns` keeps it exact.
+ *
+ * @module
+ */
+
+import { AT_FDCWD, cPath, Errno, libc, O_CLOEXEC, O_DIRECTORY, O_PATH, runtimeEnv } from "../ffi/mod.ts";
+import { describe, SyscallError, UnsupportedError } from "./errors.ts";
+import { closeRaw, OwnedFd } from "./fd.ts";
+import { Namespace, NAMESPACE_TYPES, type NamespaceType } from "./namespace.ts";
+import { Pidfd } from "./pidfd.ts";
+import { field, openPath, readText } from "./procfs.ts";
+import { supports } from "./supports.ts";
+
+/** What `options.namespaces` and `options.preserveCredentials` asked for, read once and validated. */
+export interface NamespaceRequest {
+  /** The process whose namespaces (those that differ from the caller's) are joined, or `null`. */
+  readonly target: Pidfd | null;
+  /** The handles to join (with an array), as fd numbers of open `Namespace`s and their kinds. */
+  readonly handles: readonly { readonly fd: number; readonly kind: NamespaceType }[];
+  readonly preserveCredentials: boolean;
+}
+
+// Read through the prototypes' own getters and methods: a Proxy or an own property of the caller's object is
+// refused by the private fields behind them and never runs the caller's code after the snapshot.
+const fdOf = Object.getOwnPropertyDescriptor(OwnedFd.prototype, "fd")!.get! as (this: OwnedFd) => number;
+const kindOf = Object.getOwnPropertyDescriptor(Namespace.prototype, "kind")!.get! as (
+  this: Namespace,
+) => NamespaceType;
+const namespaceOf = Pidfd.prototype.namespace as (this: Pidfd, kind: NamespaceType) => Namespace;
+const isAlive = Pidfd.prototype.isAlive;
+const openProcDir = Pidfd.prototype.openProcDir;
+
+/** The kinds a thread of a multi-threaded process may join, in the order they are joined. */
+const THREAD_KINDS: readonly NamespaceType[] = ["pid", "cgroup", "ipc", "uts", "net"];
+/** Every kind, user namespace first (as nsenter joins them): the order of `--all`. */
+const ALL_KINDS: readonly NamespaceType[] = ["user", "cgroup", "ipc", "uts", "net", "pid", "mnt", "time"];
+/** The caller's namespace a joined kind replaces, under `/proc/thread-self/ns/`. */
+const OWN_FILE: Readonly<Record<NamespaceType, string>> = {
+  cgroup: "cgroup",
+  ipc: "ipc",
+  mnt: "mnt",
+  net: "net",
+  pid: "pid_for_children",
+  time: "time",
+  user: "user",
+  uts: "uts",
+};
+const CAP_SYS_ADMIN = 21n;
+
+/**
+ * Validates `options.namespaces` (a `Pidfd`, or an array of `Namespace` handles of distinct kinds) and
+ * `options.preserveCredentials` into a {@link NamespaceRequest}. Opens nothing.
+ *
+ * @throws {TypeError} For anything else, a closed handle, or two handles of one kind.
+ */
+export function namespaceRequest(value: unknown, preserve: unknown): NamespaceRequest | null {
+  if (preserve !== undefined && typeof preserve !== "boolean") {
+    throw new TypeError(`Expected options.preserveCredentials to be a boolean, got ${describe(preserve)}`);
+  }
+  const preserveCredentials = preserve === true;
+  if (value === undefined) return null;
+  if (value instanceof Pidfd) {
+    openHandle(value, "options.namespaces");
+    return { target: value, handles: [], preserveCredentials };
+  }
+  if (!Array.isArray(value)) {
+    throw new TypeError(
+      `Expected options.namespaces to be a Pidfd or an array of Namespace, got ${describe(value)}`,
+    );
+  }
+  const handles: { fd: number; kind: NamespaceType }[] = [];
+  for (let i = 0, n = value.length; i < n; i++) {
+    const item: unknown = value[i];
+    const what = `options.namespaces[${i}]`;
+    if (!(item instanceof Namespace)) {
+      throw new TypeError(`Expected ${what} to be a Namespace, got ${describe(item)}`);
+    }
+    const fd = openHandle(item, what);
+    const kind = kindOf.call(item);
+    if (handles.some((h) => h.kind === kind)) throw new TypeError(`${what} is a second ${kind} namespace`);
+    handles.push({ fd, kind });
+  }
+  return { target: null, handles, preserveCredentials };
+}
+
+function openHandle(handle: OwnedFd, what: string): number {
+  try {
+    return fdOf.call(handle);
+  } catch {
+    throw new TypeError(`${what} is closed (or not one of this library's handles)`);
+  }
+}
+
+/** What the spawn does differently to start its child inside the namespaces. */
+export interface Entry {
+  /** The trampoline to exec instead of the command, or `null` when every kind is joined by the thread. */
+  readonly trampoline: {
+    /** `nsenter`'s path. */
+    readonly file: string;
+    /** Its argument vector up to and including `--`; the command and its arguments follow. */
+    readonly argv: readonly string[];
+    /** Fds the child must inherit (each dup2'ed onto itself, which clears close-on-exec). */
+    readonly inherit: readonly number[];
+    /** Whether `cwd` is resolved by the trampoline inside the joined mount namespace (not by posix_spawn). */
+    readonly cwdInside: boolean;
+  } | null;
+  /** Runs `start` (the `posix_spawn`) with the thread-joinable namespaces joined, restoring them after. */
+  inside<T>(start: () => T): T;
+  /**
+   * `ESRCH` (with `cause`) if the target process has exited meanwhile, else `null`. Asked after the spawn:
+   * the caller then kills and reaps the child, or reports this instead of the spawn's own error.
+   */
+  targetGone(cause?: unknown): SyscallError | null;
+  /** Closes every fd the entry opened. */
+  close(): void;
+}
+
+/**
+ * Opens what the spawn needs: the target's namespaces that differ from the caller's (through the pidfd), the
+ * caller's own to come back to, the target's root and cwd, and finds the trampoline. Checks permission where
+ * it can before anything is spawned.
+ *
+ * @throws {SyscallError} `ESRCH` when the target has exited; `EPERM` naming the namespace kind when joining
+ * it is not permitted.
+ * @throws {UnsupportedError} When a trampoline is needed and `nsenter` is not installed.
+ */
+export function enter(
+  request: NamespaceRequest,
+  cwd: string | undefined,
+  argv0: string | undefined,
+): Entry {
+  supports(); // probed now, on the caller's own namespaces, never while joined
+  const opened: number[] = [];
+  try {
+    const joins = request.target === null ? request.handles : targetNamespaces(request.target, opened);
+    const kinds = new Set(joins.map((j) => j.kind));
+    const target = request.target;
+    if (kinds.has("user") && !request.preserveCredentials && target !== null) checkRootMapped(target);
+    const privileged = hasSysAdmin();
+    // Without CAP_SYS_ADMIN here, a thread may join nothing: everything goes through the user namespace.
+    const viaThread = joins.filter((j) =>
+      THREAD_KINDS.includes(j.kind) && (privileged || !kinds.has("user"))
+    );
+    const viaTrampoline = joins.filter((j) => !viaThread.includes(j));
+    const own = viaThread.map((j) => ({ ...j, own: openOwn(j.kind, opened) }));
+    let trampoline: Entry["trampoline"] = null;
+    if (viaTrampoline.length > 0) {
+      if (argv0 !== undefined) {
+        throw new UnsupportedError(
+          "spawnArgv0",
+          "spawn({ argv0 }) cannot be combined with joining a mnt, user or time namespace",
+        );
+      }
+      const argv = ["nsenter"];
+      const inherit: number[] = [];
+      const pass = (fd: number): string => {
+        inherit.push(fd);
+        return `/proc/self/fd/${fd}`;
+      };
+      for (const kind of ALL_KINDS) {
+        const j = viaTrampoline.find((v) => v.kind === kind);
+        if (j !== undefined) argv.push(`--${kind === "mnt" ? "mount" : kind}=${pass(j.fd)}`);
+      }
+      const joinsMount = kinds.has("mnt");
+      if (joinsMount && target !== null) {
+        using dir = openProcDir.call(target);
+        const root = openPath("root", O_PATH | O_DIRECTORY, dir.fd);
+        opened.push(root);
+        argv.push(`--root=${pass(root)}`);
+        if (cwd === undefined) {
+          const wd = openPath("cwd", O_PATH | O_DIRECTORY, dir.fd);
+          opened.push(wd);
+          argv.push(`--wd=${pass(wd)}`);
+        }
+      }
+      if (joinsMount && cwd !== undefined) argv.push(`--wdns=${cwd}`);
+      if (kinds.has("user")) {
+        argv.push(...(request.preserveCredentials ? ["--preserve-credentials"] : ["-S", "0", "-G", "0"]));
+      }
+      if (!viaTrampoline.some((j) => j.kind === "pid")) argv.push("--no-fork");
+      argv.push("--");
+      trampoline = { file: nsenter(), argv, inherit, cwdInside: joinsMount };
+    }
+    return {
+      trampoline,
+      inside: (start) => inside(own, start),
+      targetGone: (cause) =>
+        target !== null && !isAlive.call(target)
+          ? new SyscallError(
+            "setns",
+            Errno.ESRCH,
+            String(target.pid),
+            cause === undefined ? undefined : { cause },
+            "the target process has exited",
+          )
+          : null,
+      close: () => {
+        for (const fd of opened.splice(0)) closeRaw(fd);
+      },
+    };
+  } catch (e) {
+    for (const fd of opened) closeRaw(fd);
+    throw e;
+  }
+}
+
+/** The target's namespaces that differ from the calling thread's, opened through the pidfd. */
+function targetNamespaces(target: Pidfd, opened: number[]): { fd: number; kind: NamespaceType }[] {
+  const joins: { fd: number; kind: NamespaceType }[] = [];
+  for (const kind of ALL_KINDS) {
+    let theirs: Namespace;
+    try {
+      theirs = namespaceOf.call(target, kind);
+    } catch (e) {
+      if (e instanceof SyscallError && (e.code === "EACCES" || e.code === "EPERM")) {
+        throw notPermitted(kind, e);
+      }
+      throw e;
+    }
+    using mine = Namespace.open(`/proc/thread-self/ns/${kind}`);
+    if (theirs.equals(mine)) {
+      theirs.close();
+      continue;
+    }
+    const fd = theirs.intoRaw();
+    opened.push(fd);
+    joins.push({ fd, kind });
+  }
+  return joins;
+}
+
+function notPermitted(kind: NamespaceType, cause?: Error, detail?: string): SyscallError {
+  return new SyscallError(
+    "setns",
+    Errno.EPERM,
+    kind,
+    cause && { cause },
+    detail ?? `joining the ${kind} namespace`,
+  );
+}
+
+/** Without `preserveCredentials` the child becomes uid 0 and gid 0 of the target's user namespace: mapped? */
+function checkRootMapped(target: Pidfd): void {
+  using dir = openProcDir.call(target);
+  for (const map of ["uid_map", "gid_map"]) {
+    const mapped = dir.readText(map).split("\n").some((line) => {
+      const [inside, , count] = line.trim().split(/\s+/).map(Number);
+      return inside !== undefined && count !== undefined && inside === 0 && count > 0;
+    });
+    if (!mapped) {
+      throw notPermitted(
+        "user",
+        undefined,
+        `its ${map} maps no id 0: pass preserveCredentials: true to keep yours`,
+      );
+    }
+  }
+}
+
+/** Whether the calling thread has `CAP_SYS_ADMIN` in its own user namespace (`CapEff`). */
+function hasSysAdmin(): boolean {
+  const capEff = field(readText("/proc/thread-self/status"), "CapEff");
+  return capEff !== null && ((BigInt(`0x${capEff.trim()}`) >> CAP_SYS_ADMIN) & 1n) === 1n;
+}
+
+function openOwn(kind: NamespaceType, opened: number[]): number {
+  const fd = openPath(`/proc/thread-self/ns/${OWN_FILE[kind]}`);
+  opened.push(fd);
+  return fd;
+}
+
+/** Joins each namespace on the calling thread, runs `start`, and always restores the thread's own. */
+function inside<T>(joins: readonly { fd: number; kind: NamespaceType; own: number }[], start: () => T): T {
+  let joined = 0;
+  try {
+    for (const j of joins) {
+      const r = libc.setns(j.fd, NAMESPACE_TYPES[j.kind]);
+      if (r < 0) {
+        throw -r === Errno.EPERM ? notPermitted(j.kind) : new SyscallError("setns", -r, j.kind);
+      }
+      joined++;
+    }
+    return start();
+  } finally {
+    const failed: string[] = [];
+    for (let i = joined - 1; i >= 0; i--) {
+      const j = joins[i]!;
+      const r = libc.setns(j.own, NAMESPACE_TYPES[j.kind]);
+      if (r < 0) failed.push(`${j.kind} (${new SyscallError("setns", -r).code})`);
+    }
+    if (failed.length > 0) {
+      // Never expected (the thread was in these namespaces a moment ago), and never silent.
+      throw new Error(`spawn() could not restore the calling thread's namespaces: ${failed.join(", ")}`);
+    }
+  }
+}
+
+let nsenterPath: string | undefined;
+
+/** util-linux `nsenter`, looked up once in the runtime's `PATH`, then `/usr/bin` and `/bin`. */
+function nsenter(): string {
+  if (nsenterPath !== undefined) return nsenterPath;
+  const path = runtimeEnv()?.find(([name]) => name === "PATH")?.[1] ?? "";
+  for (const dir of [...path.split(":").filter((d) => d.startsWith("/")), "/usr/bin", "/bin"]) {
+    const file = `${dir.replace(/\/$/, "")}/nsenter`;
+    const c = cPath(file);
+    const fd = c === null ? -1 : libc.openat(AT_FDCWD, c, O_PATH | O_CLOEXEC, 0);
+    if (fd >= 0) {
+      closeRaw(fd);
+      return nsenterPath = file;
+    }
+  }
+  throw new UnsupportedError(
+    "nsenter",
+    "joining a mnt, user or time namespace needs util-linux nsenter (not found in PATH, /usr/bin or /bin)",
+  );
+}
