@@ -72,6 +72,7 @@ const OWN_FILE: Readonly<Record<NamespaceType, string>> = {
   user: "user",
   uts: "uts",
 };
+const CAP_SETGID = 6n;
 const CAP_SYS_ADMIN = 21n;
 
 /**
@@ -162,8 +163,8 @@ export function enter(
     const joins = request.target === null ? request.handles : targetNamespaces(request.target, opened);
     const kinds = new Set(joins.map((j) => j.kind));
     const target = request.target;
-    if (kinds.has("user") && !request.preserveCredentials && target !== null) checkRootMapped(target);
-    const privileged = hasSysAdmin();
+    const me = caller();
+    const privileged = me.sysAdmin;
     // Without CAP_SYS_ADMIN here, a thread may join nothing: everything goes through the user namespace.
     const viaThread = joins.filter((j) =>
       THREAD_KINDS.includes(j.kind) && (privileged || !kinds.has("user"))
@@ -202,7 +203,7 @@ export function enter(
       }
       if (joinsMount && cwd !== undefined) argv.push(`--wdns=${cwd}`);
       if (kinds.has("user")) {
-        argv.push(...(request.preserveCredentials ? ["--preserve-credentials"] : ["-S", "0", "-G", "0"]));
+        argv.push(...credentials(target, request.preserveCredentials, me));
       }
       if (!viaTrampoline.some((j) => j.kind === "pid")) argv.push("--no-fork");
       argv.push("--");
@@ -266,28 +267,63 @@ function notPermitted(kind: NamespaceType, cause?: Error, detail?: string): Sysc
   );
 }
 
-/** Without `preserveCredentials` the child becomes uid 0 and gid 0 of the target's user namespace: mapped? */
-function checkRootMapped(target: Pidfd): void {
-  using dir = openProcDir.call(target);
-  for (const map of ["uid_map", "gid_map"]) {
-    const mapped = dir.readText(map).split("\n").some((line) => {
-      const [inside, , count] = line.trim().split(/\s+/).map(Number);
-      return inside !== undefined && count !== undefined && inside === 0 && count > 0;
-    });
-    if (!mapped) {
-      throw notPermitted(
-        "user",
-        undefined,
-        `its ${map} maps no id 0: pass preserveCredentials: true to keep yours`,
-      );
-    }
-  }
+/** The calling thread's credentials and capabilities, from `/proc/thread-self/status`. */
+interface Caller {
+  readonly euid: number;
+  readonly egid: number;
+  /** `CapEff` has `CAP_SYS_ADMIN`: setns from this thread is possible at all. */
+  readonly sysAdmin: boolean;
+  /** `CapEff` has `CAP_SETGID`: nsenter's `setgroups` before it joins the user namespace succeeds. */
+  readonly setgid: boolean;
 }
 
-/** Whether the calling thread has `CAP_SYS_ADMIN` in its own user namespace (`CapEff`). */
-function hasSysAdmin(): boolean {
-  const capEff = field(readText("/proc/thread-self/status"), "CapEff");
-  return capEff !== null && ((BigInt(`0x${capEff.trim()}`) >> CAP_SYS_ADMIN) & 1n) === 1n;
+function caller(): Caller {
+  const status = readText("/proc/thread-self/status");
+  const caps = BigInt(`0x${field(status, "CapEff")?.trim() || "0"}`);
+  const id = (key: string): number => Number(field(status, key)?.trim().split(/\s+/)[1] ?? -1);
+  return {
+    euid: id("Uid"),
+    egid: id("Gid"),
+    sysAdmin: ((caps >> CAP_SYS_ADMIN) & 1n) === 1n,
+    setgid: ((caps >> CAP_SETGID) & 1n) === 1n,
+  };
+}
+
+/**
+ * nsenter's credential options after joining the target's user namespace: `-S 0 -G 0` (as `nsenter -a`
+ * does), or `--preserve-credentials`. Checks before anything is spawned that uid 0 and gid 0 are mapped, and
+ * that nsenter's `setgroups` can succeed: without `CAP_SETGID` it runs only after the join, which a namespace
+ * with `setgroups` denied (every rootless `unshare --map-root-user`) refuses. Where the caller's own ids are
+ * the ones mapped to 0, keeping them gives uid 0 and gid 0 all the same (with the caller's supplementary
+ * groups), so that is done instead.
+ */
+function credentials(target: Pidfd | null, preserve: boolean, me: Caller): string[] {
+  if (preserve) return ["--preserve-credentials"];
+  if (target === null) return ["-S", "0", "-G", "0"];
+  using dir = openProcDir.call(target);
+  const rootOf = (map: string): number | null => {
+    for (const line of dir.readText(map).split("\n")) {
+      const [inside, outside, count] = line.trim().split(/\s+/).map(Number);
+      if (inside === 0 && count! > 0) return outside!;
+    }
+    return null;
+  };
+  const uid = rootOf("uid_map");
+  const gid = rootOf("gid_map");
+  if (uid === null || gid === null) {
+    throw notPermitted(
+      "user",
+      undefined,
+      `its ${uid === null ? "uid" : "gid"}_map maps no id 0: pass preserveCredentials: true to keep yours`,
+    );
+  }
+  if (me.setgid || dir.readText("setgroups").trim() !== "deny") return ["-S", "0", "-G", "0"];
+  if (uid === me.euid && gid === me.egid) return ["--preserve-credentials"];
+  throw notPermitted(
+    "user",
+    undefined,
+    "setgroups is denied in that user namespace: pass preserveCredentials: true to keep your ids",
+  );
 }
 
 function openOwn(kind: NamespaceType, opened: number[]): number {
