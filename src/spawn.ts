@@ -676,16 +676,21 @@ function startChild(
 function startInside(entry: Entry, start: () => Pidfd): Pidfd {
   let pidfd: Pidfd;
   try {
-    pidfd = entry.inside(start);
+    pidfd = entry.inside(start, killAndReap);
   } catch (e) {
     throw entry.targetGone(e) ?? e;
   }
   const gone = entry.targetGone();
   if (gone === null) return pidfd;
+  killAndReap(pidfd);
+  throw gone;
+}
+
+/** Kills and reaps a child this module just started (its pidfd marks it as ours), and closes the pidfd. */
+function killAndReap(pidfd: Pidfd): void {
   pidfd_send_signal(pidfd.fd, 9, 0);
   libc.waitid(P_PIDFD, pidfd.fd, new Uint8Array(SIGINFO.size), WEXITED);
   pidfd.close();
-  throw gone;
 }
 
 /**

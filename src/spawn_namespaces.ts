@@ -132,8 +132,11 @@ export interface Entry {
     /** Whether `cwd` is resolved by the trampoline inside the joined mount namespace (not by posix_spawn). */
     readonly cwdInside: boolean;
   } | null;
-  /** Runs `start` (the `posix_spawn`) with the thread-joinable namespaces joined, restoring them after. */
-  inside<T>(start: () => T): T;
+  /**
+   * Runs `start` (the `posix_spawn`) with the thread-joinable namespaces joined, restoring them after; if that
+   * ever fails, `discard` undoes what `start` made before the error is thrown.
+   */
+  inside<T>(start: () => T, discard: (made: T) => void): T;
   /**
    * `ESRCH` (with `cause`) if the target process has exited meanwhile, else `null`. Asked after the spawn:
    * the caller then kills and reaps the child, or reports this instead of the spawn's own error.
@@ -211,7 +214,7 @@ export function enter(
     }
     return {
       trampoline,
-      inside: (start) => inside(own, start),
+      inside: (start, discard) => inside(own, start, discard),
       targetGone: (cause) =>
         target !== null && !isAlive.call(target)
           ? new SyscallError(
@@ -332,30 +335,43 @@ function openOwn(kind: NamespaceType, opened: number[]): number {
   return fd;
 }
 
-/** Joins each namespace on the calling thread, runs `start`, and always restores the thread's own. */
-function inside<T>(joins: readonly { fd: number; kind: NamespaceType; own: number }[], start: () => T): T {
+/**
+ * Joins each namespace on the calling thread, runs `start`, and always restores the thread's own namespaces.
+ * Should a restore ever fail, `discard` undoes what `start` made and the error says so: it is never silent.
+ */
+function inside<T>(
+  joins: readonly { fd: number; kind: NamespaceType; own: number }[],
+  start: () => T,
+  discard: (made: T) => void,
+): T {
   let joined = 0;
+  let made: { value: T } | null = null;
+  let error: unknown = null;
   try {
     for (const j of joins) {
       const r = libc.setns(j.fd, NAMESPACE_TYPES[j.kind]);
-      if (r < 0) {
-        throw -r === Errno.EPERM ? notPermitted(j.kind) : new SyscallError("setns", -r, j.kind);
-      }
+      if (r < 0) throw -r === Errno.EPERM ? notPermitted(j.kind) : new SyscallError("setns", -r, j.kind);
       joined++;
     }
-    return start();
-  } finally {
-    const failed: string[] = [];
-    for (let i = joined - 1; i >= 0; i--) {
-      const j = joins[i]!;
-      const r = libc.setns(j.own, NAMESPACE_TYPES[j.kind]);
-      if (r < 0) failed.push(`${j.kind} (${new SyscallError("setns", -r).code})`);
-    }
-    if (failed.length > 0) {
-      // Never expected (the thread was in these namespaces a moment ago), and never silent.
-      throw new Error(`spawn() could not restore the calling thread's namespaces: ${failed.join(", ")}`);
-    }
+    made = { value: start() };
+  } catch (e) {
+    error = e;
   }
+  const failed: string[] = [];
+  for (let i = joined - 1; i >= 0; i--) {
+    const j = joins[i]!;
+    const r = libc.setns(j.own, NAMESPACE_TYPES[j.kind]);
+    if (r < 0) failed.push(`${j.kind} (${new SyscallError("setns", -r).code})`);
+  }
+  if (failed.length > 0) {
+    // Never expected: the thread was in these namespaces a moment ago.
+    if (made !== null) discard(made.value);
+    throw new Error(`spawn() could not restore the calling thread's namespaces: ${failed.join(", ")}`, {
+      cause: error ?? undefined,
+    });
+  }
+  if (made === null) throw error;
+  return made.value;
 }
 
 let nsenterPath: string | undefined;
