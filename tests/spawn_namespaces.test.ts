@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readdirSync, readlinkSync } from "node:fs";
 import { describe, test } from "node:test";
+import process from "node:process";
 import { Namespace, NAMESPACE_KINDS, Pidfd, spawn, supports, SyscallError } from "../mod.ts";
-import { readText } from "../src/procfs.ts";
+import { listDir, readText } from "../src/procfs.ts";
 import {
   asNobody,
   execed,
@@ -66,7 +66,7 @@ async function sleepBelow(pid: number): Promise<number> {
       const p = queue.shift()!;
       try {
         if (p !== pid && readText(`/proc/${p}/comm`).trim() === "sleep") return p;
-        for (const tid of readdirSync(`/proc/${p}/task`)) {
+        for (const tid of listDir(`/proc/${p}/task`)) {
           const children = readText(`/proc/${p}/task/${tid}/children`).trim();
           if (children !== "") queue.push(...children.split(" ").map(Number));
         }
@@ -82,9 +82,20 @@ async function sleepBelow(pid: number): Promise<number> {
 const box = (name: string): string =>
   `hostname ${name} && ${SETUP} && exec chroot /mnt/root sh -c 'cd /tmp && exec sleep 600'`;
 
+/**
+ * `readlink` of each path, by the readlink command: ground truth, and Deno's `node:fs` refuses /proc's links
+ * without --allow-all. A link that is gone meanwhile is left out.
+ */
+function readlinks(paths: string[]): string[] {
+  return spawnSync("readlink", paths, { encoding: "utf8" }).stdout.split("\n").filter((l) => l !== "");
+}
+
 /** The namespace links of a process, as `readlink /proc/<pid>/ns/<type>` shows them. */
-function links(pid: number | string): Record<string, string> {
-  return Object.fromEntries(TYPES.map((t) => [t, readlinkSync(`/proc/${pid}/ns/${t}`)]));
+function links(pid: number | "self"): Record<string, string> {
+  const dir = `/proc/${pid === "self" ? process.pid : pid}/ns`;
+  const found = readlinks(TYPES.map((t) => `${dir}/${t}`));
+  assert.equal(found.length, TYPES.length, `readlink ${dir}/*`);
+  return Object.fromEntries(TYPES.map((t, i) => [t, found[i]!]));
 }
 
 /**
@@ -92,27 +103,20 @@ function links(pid: number | string): Record<string, string> {
  * the runtime opens those for its own child processes (the `nsenter` reference runs).
  */
 function newFds(before: Set<string>): string[] {
-  return fdsOpenedSince(before).filter((entry) => {
-    try {
-      return !/^anon_inode:\[(eventpoll|eventfd|timerfd)\]$/.test(
-        readlinkSync(`/proc/self/fd/${entry.split(":")[0]}`),
-      );
-    } catch {
-      return false; // closed meanwhile
-    }
-  });
+  const opened = fdsOpenedSince(before);
+  const targets = readlinks(opened.map((entry) => `/proc/${process.pid}/fd/${entry.split(":")[0]}`));
+  return opened.filter((_, i) => !/^anon_inode:\[(eventpoll|eventfd|timerfd)\]$/.test(targets[i] ?? ""));
 }
 
 /** The namespaces of every thread of this process (the same for all of them, or the test fails). */
 function callerNamespaces(): string {
-  const seen = new Set<string>();
-  for (const tid of readdirSync("/proc/self/task")) {
-    try {
-      seen.add(JSON.stringify(NAMESPACE_KINDS.map((k) => readlinkSync(`/proc/self/task/${tid}/ns/${k}`))));
-    } catch {
-      // The thread ended meanwhile.
-    }
-  }
+  const dirs = listDir(`/proc/${process.pid}/task`).map((tid) => `/proc/${process.pid}/task/${tid}/ns`);
+  const script = `for d in ${dirs.join(" ")}; do ` +
+    `(cd $d 2>/dev/null && readlink ${NAMESPACE_KINDS.join(" ")} | tr '\\n' ' '); echo; done`;
+  const seen = new Set(
+    spawnSync("sh", ["-c", script], { encoding: "utf8" }).stdout.split("\n")
+      .filter((line) => line.trim().split(" ").length === NAMESPACE_KINDS.length), // threads gone meanwhile
+  );
   assert.equal(seen.size, 1, `the caller's threads are in different namespaces: ${[...seen].join(" / ")}`);
   return [...seen][0]!;
 }
@@ -178,8 +182,11 @@ describe("spawn({ namespaces })", () => {
         const theirs = links(c.pid);
         assert.deepEqual(links(child.pid), theirs);
         assert.notDeepEqual(links("self"), theirs);
-        assert.equal(readlinkSync(`/proc/${child.pid}/root`), readlinkSync(`/proc/${c.pid}/root`));
-        assert.equal(readlinkSync(`/proc/${child.pid}/cwd`), readlinkSync(`/proc/${c.pid}/cwd`));
+        const [root, wd, theirRoot, theirWd] = readlinks(
+          [child.pid, c.pid].flatMap((p) => [`/proc/${p}/root`, `/proc/${p}/cwd`]),
+        );
+        assert.equal(theirRoot, "/mnt/root");
+        assert.deepEqual([root, wd], [theirRoot, theirWd]);
         const nspid = /^NSpid:\s+(.*)$/m.exec(readText(`/proc/${child.pid}/status`))![1]!.split(/\s+/);
         assert.equal(nspid.length, 2, "a member of the container's PID namespace");
         assert.equal(Number(nspid[0]), child.pid);
