@@ -32,9 +32,10 @@
 
 import { AT_FDCWD, cPath, Errno, libc, O_CLOEXEC, O_DIRECTORY, O_PATH, runtimeEnv } from "../ffi/mod.ts";
 import { describe, SyscallError, UnsupportedError } from "./errors.ts";
-import { closeRaw, OwnedFd } from "./fd.ts";
+import { closeRaw, inodeOf, OwnedFd } from "./fd.ts";
 import { Namespace, NAMESPACE_TYPES, type NamespaceType } from "./namespace.ts";
 import { Pidfd } from "./pidfd.ts";
+import type { ProcDir } from "./proc_dir.ts";
 import { field, openPath, readText } from "./procfs.ts";
 import { supports } from "./supports.ts";
 
@@ -162,8 +163,19 @@ export function enter(
 ): Entry {
   supports(); // probed now, on the caller's own namespaces, never while joined
   const opened: number[] = [];
+  const owns = new Map<NamespaceType, number>();
+  /** An fd of the calling thread's own namespace that `kind` replaces, opened once. */
+  const own = (kind: NamespaceType): number => {
+    let fd = owns.get(kind);
+    if (fd === undefined) {
+      opened.push(fd = openPath(`/proc/thread-self/ns/${OWN_FILE[kind]}`));
+      owns.set(kind, fd);
+    }
+    return fd;
+  };
+  let dir: ProcDir | null = null;
   try {
-    const joins = request.target === null ? request.handles : targetNamespaces(request.target, opened);
+    const joins = request.target === null ? request.handles : targetNamespaces(request.target, opened, own);
     const kinds = new Set(joins.map((j) => j.kind));
     const target = request.target;
     const me = caller();
@@ -173,7 +185,7 @@ export function enter(
       THREAD_KINDS.includes(j.kind) && (privileged || !kinds.has("user"))
     );
     const viaTrampoline = joins.filter((j) => !viaThread.includes(j));
-    const own = viaThread.map((j) => ({ ...j, own: openOwn(j.kind, opened) }));
+    const thread = viaThread.map((j) => ({ ...j, own: own(j.kind) }));
     let trampoline: Entry["trampoline"] = null;
     if (viaTrampoline.length > 0) {
       if (argv0 !== undefined) {
@@ -194,7 +206,7 @@ export function enter(
       }
       const joinsMount = kinds.has("mnt");
       if (joinsMount && target !== null) {
-        using dir = openProcDir.call(target);
+        dir ??= openProcDir.call(target);
         const root = openPath("root", O_PATH | O_DIRECTORY, dir.fd);
         opened.push(root);
         argv.push(`--root=${pass(root)}`);
@@ -206,7 +218,9 @@ export function enter(
       }
       if (joinsMount && cwd !== undefined) argv.push(`--wdns=${cwd}`);
       if (kinds.has("user")) {
-        argv.push(...credentials(target, request.preserveCredentials, me));
+        argv.push(
+          ...credentials(request.preserveCredentials, me, target && (dir ??= openProcDir.call(target))),
+        );
       }
       if (!viaTrampoline.some((j) => j.kind === "pid")) argv.push("--no-fork");
       argv.push("--");
@@ -214,7 +228,7 @@ export function enter(
     }
     return {
       trampoline,
-      inside: (start, discard) => inside(own, start, discard),
+      inside: (start, discard) => inside(thread, start, discard),
       targetGone: (cause) =>
         target !== null && !isAlive.call(target)
           ? new SyscallError(
@@ -232,30 +246,33 @@ export function enter(
   } catch (e) {
     for (const fd of opened) closeRaw(fd);
     throw e;
+  } finally {
+    dir?.close();
   }
 }
 
-/** The target's namespaces that differ from the calling thread's, opened through the pidfd. */
-function targetNamespaces(target: Pidfd, opened: number[]): { fd: number; kind: NamespaceType }[] {
+/**
+ * The target's namespaces that differ from the calling thread's (compared by nsfs inode), opened through the
+ * pidfd.
+ */
+function targetNamespaces(
+  target: Pidfd,
+  opened: number[],
+  own: (kind: NamespaceType) => number,
+): { fd: number; kind: NamespaceType }[] {
   const joins: { fd: number; kind: NamespaceType }[] = [];
   for (const kind of ALL_KINDS) {
-    let theirs: Namespace;
+    let fd: number;
     try {
-      theirs = namespaceOf.call(target, kind);
+      fd = namespaceOf.call(target, kind).intoRaw();
     } catch (e) {
       if (e instanceof SyscallError && (e.code === "EACCES" || e.code === "EPERM")) {
         throw notPermitted(kind, e);
       }
       throw e;
     }
-    using mine = Namespace.open(`/proc/thread-self/ns/${kind}`);
-    if (theirs.equals(mine)) {
-      theirs.close();
-      continue;
-    }
-    const fd = theirs.intoRaw();
     opened.push(fd);
-    joins.push({ fd, kind });
+    if (inodeOf(fd, kind) !== inodeOf(own(kind), kind)) joins.push({ fd, kind });
   }
   return joins;
 }
@@ -300,10 +317,9 @@ function caller(): Caller {
  * the ones mapped to 0, keeping them gives uid 0 and gid 0 all the same (with the caller's supplementary
  * groups), so that is done instead.
  */
-function credentials(target: Pidfd | null, preserve: boolean, me: Caller): string[] {
+function credentials(preserve: boolean, me: Caller, dir: ProcDir | null): string[] {
   if (preserve) return ["--preserve-credentials"];
-  if (target === null) return ["-S", "0", "-G", "0"];
-  using dir = openProcDir.call(target);
+  if (dir === null) return ["-S", "0", "-G", "0"];
   const rootOf = (map: string): number | null => {
     for (const line of dir.readText(map).split("\n")) {
       const [inside, outside, count] = line.trim().split(/\s+/).map(Number);
@@ -327,12 +343,6 @@ function credentials(target: Pidfd | null, preserve: boolean, me: Caller): strin
     undefined,
     "setgroups is denied in that user namespace: pass preserveCredentials: true to keep your ids",
   );
-}
-
-function openOwn(kind: NamespaceType, opened: number[]): number {
-  const fd = openPath(`/proc/thread-self/ns/${OWN_FILE[kind]}`);
-  opened.push(fd);
-  return fd;
 }
 
 /**
