@@ -469,19 +469,30 @@ function spawnCheck(r: number, call: string, subject: string): void {
  * signal's `addEventListener`, runs once the child exists; if it throws, the child is killed and reaped and
  * the error is rethrown. A nested `spawn()` from any of these places is an independent call.
  *
+ * Entering namespaces (`namespaces`): the child joins a `Pidfd`'s namespaces that differ from the caller's
+ * (like `nsenter --all --target`; fetched through the pidfd, never by pid), or exactly the given `Namespace`
+ * handles. net, uts, ipc, cgroup and pid are joined with `setns(2)` on the calling thread only around the
+ * spawn and restored before `spawn()` returns; mnt, user and time, which a multi-threaded process cannot join,
+ * by util-linux `nsenter` exec'd in the child as a trampoline, with the target's root and cwd after a mount
+ * namespace and uid 0 / gid 0 after a user namespace unless `preserveCredentials`. Permission: ptrace-read
+ * access to the target and `CAP_SYS_ADMIN` over its namespaces (the owner of a rootless container has it
+ * there). See the README's "Entering namespaces" for the limits.
+ *
  * Requires Linux ≥ 5.3 (5.4 for the exit status through `waitid(P_PIDFD)`), glibc ≥ 2.29 for `cwd`. Deno:
  * `--allow-ffi` only.
  *
- * @param command The program: a path, or a name looked up in `PATH`.
+ * @param command The program: a path, or a name looked up in `PATH` (inside the container with a trampoline).
  * @param args Its arguments (without `argv[0]`).
- * @param options Environment, working directory, stdio, `argv0`, abort signal and kill signal.
+ * @param options Environment, working directory, stdio, `argv0`, abort signal, kill signal, namespaces.
  * @returns The running child.
  * @throws {TypeError} For arguments that are not strings, contain NUL, or bad options (`env` not a plain
  * object, `clearEnv` not a boolean).
  * @throws {RangeError} For a negative or fractional stdio fd, or a signal number out of range.
  * @throws {SyscallError} `ENOENT` when the command is not found, `EACCES` when it is not executable, `chdir`
  * errors naming `cwd` when that is what is wrong, `EBADF` naming a stdio fd that is not open, `EMFILE` at the
- * fd limit; every fd opened on the way is closed again.
+ * fd limit; every fd opened on the way is closed again. With `namespaces`: `ESRCH` when the target has exited
+ * (before or during the spawn: no child is left), `EPERM` naming the namespace kind that may not be joined.
+ * @throws {UnsupportedError} With `namespaces` that need `nsenter` when it is not installed, or with `argv0`.
  *
  * @example Run a command and read its output
  * ```ts ignore
@@ -489,6 +500,14 @@ function spawnCheck(r: number, call: string, subject: string): void {
  * await using child = spawn("sh", ["-c", "echo hi; exit 3"], { stdout: "pipe" });
  * const { status, stdout } = await child.output();
  * console.log(status.code, new TextDecoder().decode(stdout)); // 3 "hi\n"
+ * ```
+ *
+ * @example Run a command inside a container's namespaces
+ * ```ts ignore
+ * import { Pidfd, spawn } from "@pidfd/pidfd";
+ * using target = Pidfd.open(4242);
+ * await using child = spawn("hostname", [], { namespaces: target, stdout: "pipe" });
+ * console.log(new TextDecoder().decode((await child.output()).stdout));
  * ```
  */
 export function spawn(command: string, args: readonly string[] = [], options: SpawnOptions = {}): Subprocess {

@@ -18,6 +18,7 @@ const EXPECTED: [string, RegExp][] = [
   ["exits(workers)", /^server: code 3, signal null\n(\d+ (0|SIGTERM)\n){2}$/],
   ["child.output()", /^3 "hello\\n"\n$/],
   ["PidNamespace.of(init)", /^true\n1\n\[ \d+, 1 \]\nName:\tsh true\n$/],
+  ["namespaces: box.pidfd", /^box 0 1\n$/],
 ];
 
 describe("README examples", () => {
