@@ -11,6 +11,7 @@ import {
   Errno,
   LE,
   libc,
+  MADV_COLD,
   NS_GET_ID,
   NS_GET_PID_IN_PIDNS,
   O_CLOEXEC,
@@ -27,6 +28,8 @@ import {
   PIDFD_SELF_THREAD_GROUP,
   pidfd_send_signal,
   PIDFD_THREAD,
+  process_madvise,
+  process_mrelease,
   SIGINFO,
   STATFS,
   structBuffer,
@@ -68,6 +71,10 @@ export type Features = {
   readonly nsGetId: boolean;
   /** `setns(2)` with a pidfd and a mask of namespace types, Linux 5.8. */
   readonly setnsPidfd: boolean;
+  /** `process_madvise(2)` (`Pidfd.adviseMemory`), Linux 5.10. */
+  readonly processMadvise: boolean;
+  /** `process_mrelease(2)` (`Pidfd.releaseMemory`), Linux 5.15. */
+  readonly processMrelease: boolean;
   /** glibc's `pidfd_spawnp` (2.39): `spawn()` gets the pidfd with the child instead of right after it. */
   readonly pidfdSpawn: boolean;
 };
@@ -115,6 +122,10 @@ const PROBES: { readonly [K in keyof Features]: (p: Probed) => boolean } = {
     const r = p.pidfd >= 0 ? libc.setns(p.pidfd, CLONE_NEWUTS) : -Errno.EBADF;
     return r === 0 || r === -Errno.EPERM;
   },
+  // No iovecs on the caller's own pidfd: 0 bytes advised, ENOSYS without the syscall.
+  processMadvise: (p) => p.pidfd >= 0 && process_madvise(p.pidfd, structBuffer(8).bytes, 0n, MADV_COLD) === 0,
+  // The caller is alive, not dying: EINVAL proves the syscall exists.
+  processMrelease: (p) => p.pidfd >= 0 && process_mrelease(p.pidfd) === -Errno.EINVAL,
   pidfdSpawn: () => libc.pidfd_spawnp !== null,
 };
 
