@@ -56,6 +56,7 @@ const kindOf = Object.getOwnPropertyDescriptor(Namespace.prototype, "kind")!.get
 ) => NamespaceType;
 const namespaceOf = Pidfd.prototype.namespace as (this: Pidfd, kind: NamespaceType) => Namespace;
 const isAlive = Pidfd.prototype.isAlive;
+const pidOf = Object.getOwnPropertyDescriptor(Pidfd.prototype, "pid")!.get! as (this: Pidfd) => number;
 const openProcDir = Pidfd.prototype.openProcDir;
 
 /** The kinds a thread of a multi-threaded process may join, in the order they are joined. */
@@ -234,7 +235,7 @@ export function enter(
           ? new SyscallError(
             "setns",
             Errno.ESRCH,
-            String(target.pid),
+            String(pidOf.call(target)),
             cause === undefined ? undefined : { cause },
             "the target process has exited",
           )
