@@ -9,7 +9,7 @@ const FLOORS = [
   ["mechanics", "^src/(pid_translate|procfs_mount)\\.ts$"],
   ["waiting", "^src/(wait|proc_dir|memory)\\.ts$"],
   ["handles", "^src/pidfd\\.ts$"],
-  ["top", "^src/(wait_many|spawn|translate)\\.ts$"],
+  ["top", "^src/(wait_many|spawn|spawn_namespaces|translate)\\.ts$"],
   ["api", "^mod\\.ts$"],
 ];
 

@@ -30,7 +30,7 @@ export interface TranslationSubject {
   close(): void;
 }
 
-function childrenOf(pid: number): number[] {
+export function childrenOf(pid: number): number[] {
   try {
     const text = readText(`/proc/${pid}/task/${pid}/children`).trim();
     return text === "" ? [] : text.split(/\s+/).map(Number);
@@ -44,7 +44,7 @@ function nspid(pid: number): number[] {
   return line.slice(6).trim().split(/\s+/).map(Number);
 }
 
-async function until<T>(what: string, fn: () => T | undefined): Promise<T> {
+export async function until<T>(what: string, fn: () => T | undefined): Promise<T> {
   for (let i = 0; i < 1000; i++) {
     const v = fn();
     if (v !== undefined) return v;
@@ -57,7 +57,7 @@ async function until<T>(what: string, fn: () => T | undefined): Promise<T> {
  * Starts `unshare <args>` without keeping the program alive for it. Deno: `Deno.Command`, which (unlike
  * `node:child_process` there) needs no --allow-env, so the bench runs with deno.json's task flags.
  */
-function startContainer(args: string[]): { pid: number; kill(): void } {
+export function startContainer(args: string[]): { pid: number; kill(): void } {
   const kill = (fn: () => void): void => {
     try {
       fn();
