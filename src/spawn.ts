@@ -492,7 +492,8 @@ function spawnCheck(r: number, call: string, subject: string): void {
  * errors naming `cwd` when that is what is wrong, `EBADF` naming a stdio fd that is not open, `EMFILE` at the
  * fd limit; every fd opened on the way is closed again. With `namespaces`: `ESRCH` when the target has exited
  * (before or during the spawn: no child is left), `EPERM` naming the namespace kind that may not be joined.
- * @throws {UnsupportedError} With `namespaces` that need `nsenter` when it is not installed, or with `argv0`.
+ * @throws {SyscallError} `ENOENT` naming `nsenter` for `namespaces` that need it when it is not installed.
+ * @throws {TypeError} For `argv0` with `namespaces` that need `nsenter`.
  *
  * @example Run a command and read its output
  * ```ts ignore
