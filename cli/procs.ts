@@ -6,7 +6,7 @@
  */
 
 import { Pidfd, PidNamespace, supports, SyscallError } from "../mod.ts";
-import { readText } from "../src/procfs.ts";
+import { readText } from "../procfs.ts";
 import type { NamespaceSpec } from "./args.ts";
 import { reason } from "./errors.ts";
 import { argvOf, commandLine } from "./format.ts";

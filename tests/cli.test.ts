@@ -11,7 +11,7 @@ import { once } from "node:events";
 import { describe, test } from "node:test";
 import process from "node:process";
 import config from "../deno.json" with { type: "json" };
-import { listDir, readText } from "../src/procfs.ts";
+import { listDir, readText } from "../procfs.ts";
 import {
   asNobody,
   execed,

@@ -14,7 +14,7 @@ import process from "node:process";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { spawn, type Subprocess, SyscallError, UnsupportedError } from "../mod.ts";
-import { listDir, readText } from "../src/procfs.ts";
+import { listDir, readText } from "../procfs.ts";
 import { fdSnapshot, fdsOpenedSince } from "./helpers.ts";
 
 const RUNS = Number(process.env.PIDFD_FUZZ_RUNS ?? "") || 300;

@@ -9,7 +9,7 @@ import { once } from "node:events";
 import process from "node:process";
 import { chmodSync, linkSync, mkdtempSync, rmSync } from "node:fs";
 import { libc } from "../ffi/mod.ts";
-import { listDir, readText } from "../src/procfs.ts";
+import { listDir, readText } from "../procfs.ts";
 
 import { isBun } from "../ffi/runtime.ts";
 

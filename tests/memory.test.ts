@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import { isDeepStrictEqual } from "node:util";
 import { type MemoryMap, Pidfd, supports, SyscallError } from "../mod.ts";
 import { libc } from "../ffi/mod.ts";
-import { listDir, readText } from "../src/procfs.ts";
+import { listDir, readText } from "../procfs.ts";
 import {
   asNobody,
   isRoot,

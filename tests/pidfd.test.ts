@@ -4,7 +4,7 @@ import { once } from "node:events";
 import { describe, test } from "node:test";
 import { Errno, libc, pidfd_open } from "../ffi/mod.ts";
 import { Pidfd, type Signal, signalName, signalNumber, supports, SyscallError } from "../mod.ts";
-import { readText } from "../src/procfs.ts";
+import { readText } from "../procfs.ts";
 import { fdinfoInode, run, sleeper, statusInts, withHiddenFeatures, zombie } from "./helpers.ts";
 
 const myPid = libc.getpid();

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import { readText } from "../src/procfs.ts";
+import { readText } from "../procfs.ts";
 import { isBun, needsRoot, ROOT, runtime } from "./helpers.ts";
 
 const blocks = [...readText(`${ROOT}README.md`).matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);

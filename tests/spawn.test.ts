@@ -3,7 +3,7 @@ import { spawn as nodeSpawn } from "node:child_process";
 import { once } from "node:events";
 import { describe, test } from "node:test";
 import { Pidfd, spawn, SyscallError } from "../mod.ts";
-import { readText } from "../src/procfs.ts";
+import { readText } from "../procfs.ts";
 import { fdSnapshot, fdsOpenedSince, isBun, sleeper } from "./helpers.ts";
 
 const decoder = new TextDecoder();

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
 import process from "node:process";
 import { Namespace, NAMESPACE_KINDS, Pidfd, spawn, supports, SyscallError } from "../mod.ts";
-import { listDir, readText } from "../src/procfs.ts";
+import { listDir, readText } from "../procfs.ts";
 import {
   asNobody,
   execed,

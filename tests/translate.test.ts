@@ -15,7 +15,7 @@ import {
 } from "../mod.ts";
 import { Errno, libc, PID_NS_INIT_INO } from "../ffi/mod.ts";
 import { translationError } from "../src/pid_translate.ts";
-import { listDir, readText } from "../src/procfs.ts";
+import { listDir, readText } from "../procfs.ts";
 import {
   asNobody,
   fdSnapshot,

@@ -5,7 +5,7 @@ import process from "node:process";
 import { describe, test } from "node:test";
 import { EPOLL_EVENT } from "../ffi/mod.ts";
 import { exits, type ExitStatus, Pidfd, supports, waitAny } from "../mod.ts";
-import { readText } from "../src/procfs.ts";
+import { readText } from "../procfs.ts";
 import { watchedCount } from "../src/reactor.ts";
 import { fdSnapshot, fdsOpenedSince, isBun, scriptCommand, sleeper } from "./helpers.ts";
 

@@ -5,7 +5,7 @@
  */
 
 import { Pidfd, PidNamespace, SyscallError, translatePid } from "../../mod.ts";
-import { listDir } from "../../src/procfs.ts";
+import { listDir } from "../../procfs.ts";
 import { parseCommand, parseNamespaceSpec } from "../args.ts";
 import type { Context } from "../context.ts";
 import { json, show } from "../format.ts";

@@ -6,7 +6,7 @@
  */
 
 import { type MemoryAdvice, Pidfd } from "../../mod.ts";
-import { intsField } from "../../src/procfs.ts";
+import { intsField } from "../../procfs.ts";
 import { parseCommand, parsePids } from "../args.ts";
 import type { Context } from "../context.ts";
 import { json, table } from "../format.ts";
