@@ -4,7 +4,7 @@
 const FLOORS = [
   ["ffi", "^ffi/"],
   ["errors", "^src/(errors|signals)\\.ts$"],
-  ["fds", "^src/(fd|procfs|supports)\\.ts$"],
+  ["fds", "^src/(fd|procfs|pidfd_info|supports)\\.ts$"],
   ["reactor", "^src/(reactor|stream|namespace)\\.ts$"],
   ["mechanics", "^src/(pid_translate|procfs_mount)\\.ts$"],
   ["waiting", "^src/(wait|proc_dir|memory)\\.ts$"],

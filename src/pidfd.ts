@@ -26,7 +26,6 @@ import {
   PID_FS_MAGIC,
   PID_NS_INIT_INO,
   PIDFD_GET_CGROUP_NAMESPACE,
-  PIDFD_GET_INFO,
   PIDFD_GET_IPC_NAMESPACE,
   PIDFD_GET_MNT_NAMESPACE,
   PIDFD_GET_NET_NAMESPACE,
@@ -96,6 +95,7 @@ import {
   translationError,
   walkUp,
 } from "./pid_translate.ts";
+import { getPidfdInfo, pidfdInfo } from "./pidfd_info.ts";
 import { openProcDir, type ProcDir } from "./proc_dir.ts";
 import { goneAsEsrch, intsField, openNamespaceFile, openPath, readText } from "./procfs.ts";
 import { openProcfsRoot, procfsNamespaceFd } from "./procfs_mount.ts";
@@ -205,7 +205,6 @@ const SIGNAL_SCOPES = {
 } as const;
 
 // Struct buffers, allocated once.
-const infoBuf = structBuffer(PIDFD_INFO.size);
 const pollBuf = structBuffer(POLLFD.size);
 const ONE = 1n;
 
@@ -428,12 +427,9 @@ export class Pidfd extends OwnedFd {
     const coredump = booleanOption(options, "coredump");
     const fd = this.fd;
     if (!supports().pidfdInfo) return infoFromProcfs(this, exit, coredump);
-    const { bytes, view } = infoBuf;
-    bytes.fill(0);
     const request = PIDFD_INFO_PID | PIDFD_INFO_CREDS | PIDFD_INFO_CGROUPID | (exit ? PIDFD_INFO_EXIT : 0) |
       (coredump ? PIDFD_INFO_COREDUMP : 0);
-    view.setUint32(PIDFD_INFO.mask, request, LE); // the high half of the u64 mask stays 0
-    const r = libc.ioctl_ptr(fd, PIDFD_GET_INFO, bytes);
+    const r = getPidfdInfo(fd, request);
     if (r >= 0) return decodeInfo(coredump);
     if (r === -Errno.ENOTTY || r === -Errno.EINVAL) {
       throw notWhatItShouldBe("PIDFD_GET_INFO", -r, fd, this.#pid, "a pidfd");
@@ -1383,7 +1379,7 @@ export function adoptPidfd(fd: number, pid: number, options: { ownChild?: boolea
 }
 
 function decodeInfo(coredump: boolean): PidfdInfo {
-  const { view } = infoBuf;
+  const view = pidfdInfo;
   const mask = view.getUint32(PIDFD_INFO.mask, LE); // every bit read here is in the low half
   const u32 = (
     bit: number,

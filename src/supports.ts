@@ -18,7 +18,6 @@ import {
   O_RDONLY,
   P_PIDFD,
   PID_FS_MAGIC,
-  PIDFD_GET_INFO,
   PIDFD_GET_PID_NAMESPACE,
   pidfd_getfd,
   PIDFD_INFO,
@@ -38,6 +37,7 @@ import {
   WNOHANG,
 } from "../ffi/mod.ts";
 import { SyscallError } from "./errors.ts";
+import { getPidfdInfo, pidfdInfo } from "./pidfd_info.ts";
 import { intsField, readText } from "./procfs.ts";
 
 /** The kernel features {@link supports} reports, each with the first Linux release that has it. */
@@ -232,9 +232,7 @@ function probe(): Record<keyof Features, boolean> {
   transient(pidfd, "pidfd_open");
   let pidns = -1;
   try {
-    const info = structBuffer(PIDFD_INFO.size);
-    info.view.setBigUint64(PIDFD_INFO.mask, BigInt(PIDFD_INFO_COREDUMP), LE);
-    const infoResult = pidfd >= 0 ? libc.ioctl_ptr(pidfd, PIDFD_GET_INFO, info.bytes) : -Errno.EBADF;
+    const infoResult = pidfd >= 0 ? getPidfdInfo(pidfd, PIDFD_INFO_COREDUMP) : -Errno.EBADF;
     transient(infoResult, "PIDFD_GET_INFO");
     pidns = pidfd >= 0 ? libc.ioctl_val(pidfd, PIDFD_GET_PID_NAMESPACE, 0) : -Errno.EBADF;
     transient(pidns, "PIDFD_GET_PID_NAMESPACE");
@@ -249,7 +247,7 @@ function probe(): Record<keyof Features, boolean> {
       pidns,
       pidnsIoctl,
       info: infoResult,
-      infoMask: Number(info.view.getBigUint64(PIDFD_INFO.mask, LE)),
+      infoMask: pidfdInfo.getUint32(PIDFD_INFO.mask, LE),
     };
     const features = {} as Record<keyof Features, boolean>;
     for (const key of Object.keys(PROBES) as (keyof Features)[]) features[key] = PROBES[key](probed);

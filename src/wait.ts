@@ -24,7 +24,6 @@ import {
   LE,
   libc,
   P_PIDFD,
-  PIDFD_GET_INFO,
   PIDFD_INFO,
   PIDFD_INFO_EXIT,
   SIGINFO,
@@ -35,6 +34,7 @@ import {
 } from "../ffi/mod.ts";
 import { assertOptions } from "./errors.ts";
 import { assertOpen } from "./fd.ts";
+import { getPidfdInfo, pidfdInfo } from "./pidfd_info.ts";
 import type { Pidfd } from "./pidfd.ts";
 import { signalName } from "./signals.ts";
 import { supports } from "./supports.ts";
@@ -105,7 +105,6 @@ const ownChildren = new WeakSet<Pidfd>();
 
 // Struct buffers, allocated once; used only synchronously on the main thread.
 const siginfo = structBuffer(SIGINFO.size);
-const info = structBuffer(PIDFD_INFO.size);
 let exitInfo: boolean | undefined;
 
 /** Marks a pidfd as a child this library started, to be reaped by its wait (the spawn API uses this). */
@@ -134,10 +133,8 @@ function waitidStatus(fd: number, extra: number): ExitStatus | null {
 
 /** `PIDFD_GET_INFO` with `PIDFD_INFO_EXIT`: the status once the process has been reaped, else `null`. */
 function infoStatus(fd: number): ExitStatus | null {
-  const { bytes, view } = info;
-  view.setUint32(PIDFD_INFO.mask, PIDFD_INFO_EXIT, LE);
-  view.setUint32(PIDFD_INFO.mask + 4, 0, LE);
-  if (libc.ioctl_ptr(fd, PIDFD_GET_INFO, bytes) !== 0) return null;
+  if (getPidfdInfo(fd, PIDFD_INFO_EXIT) !== 0) return null;
+  const view = pidfdInfo;
   if ((view.getUint32(PIDFD_INFO.mask, LE) & PIDFD_INFO_EXIT) === 0) return null;
   return fromRaw(view.getInt32(PIDFD_INFO.exit_code, LE), "pidfd-info");
 }
