@@ -6,7 +6,7 @@ const FLOORS = [
   ["errors", "^src/(errors|signals)\\.ts$"],
   ["fds", "^src/(fd|procfs|pidfd_info|supports)\\.ts$"],
   ["reactor", "^src/(reactor|stream|namespace)\\.ts$"],
-  ["mechanics", "^src/(pid_translate|procfs_mount)\\.ts$"],
+  ["mechanics", "^src/(pid_translate|translation_errors|procfs_mount)\\.ts$"],
   ["waiting", "^src/(wait|proc_dir|memory)\\.ts$"],
   ["handles", "^src/pidfd\\.ts$"],
   ["top", "^src/(wait_many|spawn|spawn_namespaces|translate)\\.ts$"],

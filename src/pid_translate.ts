@@ -1,8 +1,9 @@
 /**
  * PID-namespace mechanics on raw fds: translating pids between a PID namespace and the caller's (the nsfs
  * ioctls, and the procfs `NSpid` chains on kernels before 6.11), the levels of the tree, the `NSpid` chain of a
- * pidfd, and the wording of the errors a translation ends in. The handles (`PidNamespace`, `Pidfd`) and
- * `translatePid` sit above and pass their namespaces down as {@link PidNsRef}s; nothing here creates one.
+ * pidfd. A translation step returns its answer as data, a pid or {@link NotFound}; the wording of the error
+ * that becomes lives in `translation_errors.ts`. The handles (`PidNamespace`, `Pidfd`) and `translatePid` sit
+ * above and pass their namespaces down as {@link PidNsRef}s; nothing here creates one.
  *
  * Three methods give the same answers:
  * - `"ioctl"`: the nsfs `NS_GET_{PID,TGID}_{FROM,IN}_PIDNS` ioctls (Linux ≥ 6.11), one syscall each;
@@ -30,7 +31,7 @@ import {
 import { assertOptions, booleanOption, check, SyscallError, UnsupportedError } from "./errors.ts";
 import { closeRaw, confirmNotReaped, fsTypeOf, inodeOf, notWhatItShouldBe } from "./fd.ts";
 import type { Pidfd } from "./pidfd.ts";
-import { intsField, listDir, openPath, readText } from "./procfs.ts";
+import { intsField, listDir, openPath, pidLine, pids, readText } from "./procfs.ts";
 import { supports } from "./supports.ts";
 
 /**
@@ -82,165 +83,122 @@ const depths = new WeakMap<PidNsRef, number>();
 export function nspidOf(pidfd: Pidfd): number[] {
   const fd = pidfd.fd;
   const base = procLevel();
-  const chain = supports().pidfdFdinfo ? fdinfoChain(fd) : null;
+  const notVisible = {
+    syscall: "read",
+    operation: "Pidfd.nspid",
+    subject: pidfd.pid,
+    detail: "the process is not visible in the caller's PID namespace",
+  };
+  const chain = supports().pidfdFdinfo
+    ? pids(readText(`/proc/self/fdinfo/${fd}`), "NSpid", {
+      reaped: { ...notVisible, detail: "the process has been reaped" },
+      notVisible,
+    })
+    : null;
   if (chain === null) {
     throw new UnsupportedError("pidfdFdinfo", "/proc/self/fdinfo/<pidfd> has no NSpid: line (Linux < 5.5)");
   }
-  if (chain[0] === -1) {
-    throw new SyscallError({
-      syscall: "read",
-      operation: "Pidfd.nspid",
-      errno: Errno.ESRCH,
-      subject: pidfd.pid,
-      detail: "the process has been reaped",
-    });
-  }
-  const notVisible = (): SyscallError =>
-    new SyscallError({
-      syscall: "read",
-      operation: "Pidfd.nspid",
-      errno: Errno.EREMOTE,
-      subject: pidfd.pid,
-      detail: "the process is not visible in the caller's PID namespace",
-    });
-  if (chain[0] === 0) throw notVisible();
   if (base === 0) return chain;
   // /proc numbers pids from an ancestor namespace: the process must live in the caller's subtree.
   if (
     chain.length <= base || !taskIn(`/proc/${chain[0]}`, chain.length - 1 - base, callerRef().inode)
   ) {
-    throw notVisible();
+    throw new SyscallError({ ...notVisible, errno: Errno.EREMOTE });
   }
   confirmNotReaped(fd, "NSpid", pidfd.pid);
   return chain.slice(base);
 }
 
 /**
- * The error a failed translation ioctl turns into: `ESRCH` naming both namespaces, with `ENOTTY` (a missing pid
- * on some 6.11+ kernels, once support is confirmed) and `EREMOTE` normalised to it.
+ * One way of translating, and whether it answers the thread group id: the ioctl request for it
+ * (`NS_GET_{PID,TGID}_{FROM,IN}_PIDNS`), chosen here only, and its name for errors.
+ */
+export interface Direction {
+  /** From the namespace into the caller's (`FROM_PIDNS`), or the other way (`IN_PIDNS`). */
+  readonly toCaller: boolean;
+  /** The thread group id (`TGID`) rather than the task's own pid. */
+  readonly tgid: boolean;
+  readonly request: number;
+  readonly name: string;
+}
+
+function way(toCaller: boolean, tgid: boolean, request: number, name: string): Direction {
+  return Object.freeze({ toCaller, tgid, request, name });
+}
+
+const DIRECTIONS = {
+  toCaller: [
+    way(true, false, NS_GET_PID_FROM_PIDNS, "NS_GET_PID_FROM_PIDNS"),
+    way(true, true, NS_GET_TGID_FROM_PIDNS, "NS_GET_TGID_FROM_PIDNS"),
+  ],
+  fromCaller: [
+    way(false, false, NS_GET_PID_IN_PIDNS, "NS_GET_PID_IN_PIDNS"),
+    way(false, true, NS_GET_TGID_IN_PIDNS, "NS_GET_TGID_IN_PIDNS"),
+  ],
+} as const;
+
+/** The {@link Direction} of a step `toCaller` or `fromCaller`, for the tgid with `tgid` (no allocation). */
+export function direction(to: "toCaller" | "fromCaller", tgid: boolean): Direction {
+  return DIRECTIONS[to][tgid ? 1 : 0];
+}
+
+/**
+ * What a translation step found when it found no pid: the pid does not exist on the step's side or is not
+ * visible on the other. `cause` is what the kernel said when it said something other than `ESRCH`.
+ */
+export class NotFound {
+  constructor(readonly syscall: string, readonly cause: Error | undefined = undefined) {}
+}
+
+/** The answer of one translation step: the pid, or that there is none. */
+export type StepResult = number | NotFound;
+
+/**
+ * What a failed translation ioctl means: {@link NotFound} for `ESRCH` and for `ENOTTY` (a missing pid on some
+ * 6.11+ kernels, once support is confirmed) and `EREMOTE`, with the original as cause; anything else is
+ * thrown.
  *
  * @param r The ioctl's result (`-errno`, or 0).
  */
-export function translationError(
-  ns: PidNsRef,
-  pid: number,
-  tgid: boolean,
-  toCaller: boolean,
-  r: number,
-  context?: Context,
-): Error {
-  const name = requestName(tgid, toCaller);
+export function ioctlOutcome(ns: PidNsRef, pid: number, dir: Direction, r: number): NotFound {
+  const name = dir.name;
   // ENOTTY can mean "not found" (some 6.11+ kernels) only from a real nsfs fd.
   if (r === -Errno.ENOTTY && fsTypeOf(ns.fd, name) !== NSFS_MAGIC) {
-    return notWhatItShouldBe(name, Errno.ENOTTY, ns.fd, pid, "an nsfs fd");
+    throw notWhatItShouldBe(name, Errno.ENOTTY, ns.fd, pid, "an nsfs fd");
   }
   if (r === -Errno.ENOTTY && !probeIoctl()) {
-    return new UnsupportedError(
+    throw new UnsupportedError(
       "pidnsTranslation",
       `${name} needs Linux ≥ 6.11: use the "fdinfo" or "procfs" method`,
       { cause: new SyscallError({ syscall: name, errno: Errno.ENOTTY, subject: pid }) },
     );
   }
-  if (r === 0 || r === -Errno.ESRCH) return notFound(ns, pid, toCaller, context, name);
+  if (r === 0 || r === -Errno.ESRCH) return new NotFound(name);
   if (r === -Errno.ENOTTY || r === -Errno.EREMOTE) {
-    return notFound(
-      ns,
-      pid,
-      toCaller,
-      context,
-      name,
-      new SyscallError({ syscall: name, errno: -r, subject: pid }),
-    );
+    return new NotFound(name, new SyscallError({ syscall: name, errno: -r, subject: pid }));
   }
-  return new SyscallError({ syscall: name, errno: -r, subject: pid });
+  throw new SyscallError({ syscall: name, errno: -r, subject: pid });
+}
+
+/**
+ * Whether `ns` is an ancestor of the caller's PID namespace (or the caller's own): the caller is visible in it,
+ * as in every namespace above its own.
+ */
+export function holdsCaller(ns: PidNsRef): boolean {
+  return libc.ioctl_val(ns.fd, NS_GET_PID_IN_PIDNS, libc.getpid()) > 0;
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Internals
-
-/** What a {@link translatePid} call was about, for error messages. */
-export interface Context {
-  readonly pid: number;
-  readonly from: PidNsRef | undefined;
-  readonly to: PidNsRef | undefined;
-  /** The pid in the caller's namespace, once the first step succeeded. */
-  via?: number;
-}
 
 export function tgidOption(options: PidTranslateOptions | undefined): boolean {
   assertOptions(options);
   return booleanOption(options, "tgid");
 }
 
-function requestName(tgid: boolean, toCaller: boolean): string {
-  return toCaller
-    ? (tgid ? "NS_GET_TGID_FROM_PIDNS" : "NS_GET_PID_FROM_PIDNS")
-    : (tgid ? "NS_GET_TGID_IN_PIDNS" : "NS_GET_PID_IN_PIDNS");
-}
-
 /** `pid:[<inode>]`, as `readlink /proc/<pid>/ns/pid` shows a namespace. */
 export function label(ns: PidNsRef): string {
   return `pid:[${ns.inode}]`;
-}
-
-export function callerLabel(): string {
-  return `pid:[${callerRef().inode}] (the caller's)`;
-}
-
-/** The `ESRCH` of a translation, with a message naming the namespaces on both sides. */
-function notFound(
-  ns: PidNsRef,
-  pid: number,
-  toCaller: boolean,
-  context: Context | undefined,
-  syscall: string,
-  cause?: Error,
-): SyscallError {
-  let detail: string;
-  if (context !== undefined && context.from === undefined && context.to === undefined) {
-    detail = `pid ${pid} does not exist in ${callerLabel()}`;
-  } else if (context !== undefined) {
-    // Each namespace named once: the caller's as such, and one namespace on both sides only once.
-    const caller = callerRef();
-    const fromNs = context.from ?? caller;
-    const toNs = context.to ?? caller;
-    const name = (ns: PidNsRef): string => same(ns, caller) ? callerLabel() : label(ns);
-    const from = name(fromNs);
-    const to = name(toNs);
-    if (same(fromNs, toNs)) {
-      detail = `pid ${context.pid} does not exist in ${from}`;
-    } else if (toCaller && !same(toNs, caller)) {
-      detail = `pid ${context.pid} of ${from} does not exist or is not visible in ${callerLabel()}, ` +
-        `through which the translation to ${to} goes`;
-    } else if (!toCaller && !same(fromNs, caller)) {
-      detail =
-        `pid ${context.pid} of ${from} (pid ${context.via} in ${callerLabel()}) is not visible in ${to}`;
-    } else {
-      detail = `pid ${context.pid} of ${from} does not exist or is not visible in ${to}`;
-    }
-  } else {
-    detail = toCaller
-      ? `pid ${pid} of ${label(ns)} does not exist or is not visible in ${callerLabel()}`
-      : `pid ${pid} of ${callerLabel()} does not exist or is not visible in ${label(ns)}`;
-  }
-  return new SyscallError({ syscall, errno: Errno.ESRCH, subject: pid, cause, detail });
-}
-
-export function initGone(ns: PidNsRef, cause: Error): SyscallError {
-  // The caller is visible in its own namespace and in every ancestor: then the init is merely out of view.
-  const ancestor = libc.ioctl_val(ns.fd, NS_GET_PID_IN_PIDNS, libc.getpid()) > 0 &&
-    !same(ns, callerRef());
-  return new SyscallError({
-    syscall: "NS_GET_PID_FROM_PIDNS",
-    errno: Errno.ESRCH,
-    subject: "1",
-    cause,
-    detail: ancestor
-      ? `${
-        label(ns)
-      } is an ancestor of the caller's PID namespace: its init is not visible from ${callerLabel()}`
-      : `the init (pid 1) of ${label(ns)} has exited: the namespace is empty`,
-  });
 }
 
 /**
@@ -309,34 +267,19 @@ function resolveAuto(toCaller: boolean): Exclude<TranslationMethod, "auto"> {
   return toCaller ? autoMethods.toCaller : autoMethods.fromCaller;
 }
 
-/** One translation between `ns` and the caller's namespace, in the direction `toCaller`. */
+/** One translation between `ns` and the caller's namespace, in the direction `dir`, by `method`. */
 export function translateStep(
   ns: PidNsRef,
   pid: number,
-  tgid: boolean,
+  dir: Direction,
   method: TranslationMethod,
-  toCaller: boolean,
-  context: Context | undefined,
-): number {
-  const fd = ns.fd;
-  switch (method === "auto" ? resolveAuto(toCaller) : method) {
-    case "ioctl": {
-      const request = toCaller
-        ? (tgid ? NS_GET_TGID_FROM_PIDNS : NS_GET_PID_FROM_PIDNS)
-        : (tgid ? NS_GET_TGID_IN_PIDNS : NS_GET_PID_IN_PIDNS);
-      const r = libc.ioctl_val(fd, request, pid);
-      if (r > 0) return r;
-      throw translationError(ns, pid, tgid, toCaller, r, context);
-    }
-    case "fdinfo":
-      return toCaller
-        ? scanToCaller(ns, pid, tgid, true, context)
-        : chainFromCaller(ns, pid, tgid, true, context);
-    case "procfs":
-      return toCaller
-        ? scanToCaller(ns, pid, tgid, false, context)
-        : chainFromCaller(ns, pid, tgid, false, context);
+): StepResult {
+  const chosen = method === "auto" ? resolveAuto(dir.toCaller) : method;
+  if (chosen === "ioctl") {
+    const r = libc.ioctl_val(ns.fd, dir.request, pid);
+    return r > 0 ? r : ioctlOutcome(ns, pid, dir, r);
   }
+  return dir.toCaller ? scanToCaller(ns, pid, dir, chosen) : chainFromCaller(ns, pid, dir, chosen);
 }
 
 /**
@@ -437,9 +380,9 @@ function statusOf(dir: string): string | null {
   }
 }
 
-/** The `NSpid:` chain of an open pidfd, or `null` when the kernel does not show one (before 5.5). */
-export function fdinfoChain(pidfd: number): number[] | null {
-  return intsField(readText(`/proc/self/fdinfo/${pidfd}`), "NSpid");
+/** The `NSpid:` line of an open pidfd ({@link pidLine}). */
+function fdinfoChain(pidfd: number): ReturnType<typeof pidLine> {
+  return pidLine(readText(`/proc/self/fdinfo/${pidfd}`), "NSpid");
 }
 
 /** `pidfd_open` of any task: a thread pidfd where the kernel has them (6.9+), so that any tid works. */
@@ -451,20 +394,15 @@ function openTaskPidfd(pid: number): number {
  * fdinfo/procfs translation from the caller's namespace into `ns` (a descendant or the caller's own): the
  * task's pid chain as `/proc` numbers it, indexed at `ns`'s level, after confirming that the task lives in `ns`.
  */
-function chainFromCaller(
-  ns: PidNsRef,
-  pid: number,
-  tgid: boolean,
-  viaFdinfo: boolean,
-  context: Context | undefined,
-): number {
-  const name = requestName(tgid, false);
+function chainFromCaller(ns: PidNsRef, pid: number, dir: Direction, method: "fdinfo" | "procfs"): StepResult {
+  const { tgid, name } = dir;
+  const viaFdinfo = method === "fdinfo";
   const depth = depthBelowCaller(ns);
   const base = procLevel();
   const index = base + depth;
   let pidfd = -1;
   try {
-    let dir = `/proc/${pid}`;
+    let taskDir = `/proc/${pid}`;
     let chain: number[] | null = null;
     let levels = 0; // the length of the task's own NSpid chain
     if (viaFdinfo || base > 0) {
@@ -478,10 +416,12 @@ function chainFromCaller(
         pidfd = openTaskPidfd(pid);
       }
       if (pidfd < 0) {
-        const cause = pidfd === -Errno.ESRCH
-          ? undefined
-          : new SyscallError({ syscall: "pidfd_open", errno: -pidfd, subject: pid });
-        throw notFound(ns, pid, false, context, name, cause);
+        return new NotFound(
+          name,
+          pidfd === -Errno.ESRCH
+            ? undefined
+            : new SyscallError({ syscall: "pidfd_open", errno: -pidfd, subject: pid }),
+        );
       }
       const nspid = fdinfoChain(pidfd);
       if (nspid === null) {
@@ -490,38 +430,32 @@ function chainFromCaller(
           "/proc/self/fdinfo/<pidfd> has no NSpid: line (Linux < 5.5)",
         );
       }
-      if (nspid[0] === -1) throw notFound(ns, pid, false, context, name);
-      if (nspid[0] === 0) {
-        throw notFound(
-          ns,
-          pid,
-          false,
-          context,
+      if (nspid === "reaped") return new NotFound(name);
+      if (nspid === "not visible") {
+        return new NotFound(
           name,
           new SyscallError({ syscall: "pidfd_getpid", errno: Errno.EREMOTE, subject: pid }),
         );
       }
-      dir = `/proc/${nspid[0]}`;
+      taskDir = `/proc/${nspid[0]}`;
       levels = nspid.length;
       if (viaFdinfo && (!tgid || leader)) chain = nspid;
     }
     if (chain === null) {
       const key = tgid ? "NStgid" : "NSpid";
-      const text = statusOf(dir);
-      if (text === null) throw notFound(ns, pid, false, context, name);
+      const text = statusOf(taskDir);
+      if (text === null) return new NotFound(name);
       chain = intsField(text, key);
       const nspid = intsField(text, "NSpid");
       if (chain === null || nspid === null) {
-        throw new UnsupportedError("procfsNspid", `${dir}/status has no ${key}: line (Linux < 4.1)`);
+        throw new UnsupportedError("procfsNspid", `${taskDir}/status has no ${key}: line (Linux < 4.1)`);
       }
       levels = nspid.length;
     }
     const answer = chain[index];
-    if (answer === undefined || answer <= 0) throw notFound(ns, pid, false, context, name);
+    if (answer === undefined || answer <= 0) return new NotFound(name);
     // In the caller's own namespace the task is visible by construction; below it, it could be in a sibling.
-    if (depth > 0 && !taskIn(dir, levels - 1 - index, ns.inode)) {
-      throw notFound(ns, pid, false, context, name);
-    }
+    if (depth > 0 && !taskIn(taskDir, levels - 1 - index, ns.inode)) return new NotFound(name);
     if (pidfd >= 0) confirmNotReaped(pidfd, name, pid);
     return answer;
   } finally {
@@ -531,55 +465,41 @@ function chainFromCaller(
 
 /**
  * fdinfo/procfs translation from `ns` (a descendant or the caller's own) into the caller's namespace: find the
- * task whose chain has `pid` at `ns`'s level and that lives in `ns`, by scanning `/proc`. With `viaFdinfo` the
+ * task whose chain has `pid` at `ns`'s level and that lives in `ns`, by scanning `/proc`. By `"fdinfo"` the
  * find is confirmed through a pidfd of the task.
  */
-function scanToCaller(
-  ns: PidNsRef,
-  pid: number,
-  tgid: boolean,
-  viaFdinfo: boolean,
-  context: Context | undefined,
-): number {
-  const name = requestName(tgid, true);
+function scanToCaller(ns: PidNsRef, pid: number, dir: Direction, method: "fdinfo" | "procfs"): StepResult {
+  const name = dir.name;
   const depth = depthBelowCaller(ns);
   const base = procLevel();
   const index = base + depth;
-  const key = tgid ? "NStgid" : "NSpid";
-  let text: string | null;
-  let dir: string;
-  if (index === 0) {
-    // `ns` is the caller's namespace and `/proc` numbers pids as it does: the pid is a /proc entry.
-    dir = `/proc/${pid}`;
-    text = statusOf(dir);
-  } else {
-    ({ dir, text } = findTask(ns.inode, index, pid) ?? { dir: "", text: null });
-  }
-  if (text === null) throw notFound(ns, pid, true, context, name);
+  const key = dir.tgid ? "NStgid" : "NSpid";
+  // `ns` is the caller's namespace and `/proc` numbers pids as it does: the pid is a /proc entry.
+  const found = index === 0
+    ? { dir: `/proc/${pid}`, text: statusOf(`/proc/${pid}`) }
+    : findTask(ns.inode, index, pid);
+  if (found === null || found.text === null) return new NotFound(name);
+  const { dir: taskDir, text } = found;
   const chain = intsField(text, key);
   const nspid = intsField(text, "NSpid");
   if (chain === null || nspid === null) {
-    throw new UnsupportedError("procfsNspid", `${dir}/status has no ${key}: line`);
+    throw new UnsupportedError("procfsNspid", `${taskDir}/status has no ${key}: line`);
   }
   const answer = chain[base];
-  if (answer === undefined || answer <= 0) throw notFound(ns, pid, true, context, name);
-  if (viaFdinfo) {
+  if (answer === undefined || answer <= 0) return new NotFound(name);
+  if (method === "fdinfo") {
     // The number came from a file read by pid: confirm through a pidfd that the task still has that chain.
     const fd = openTaskPidfd(nspid[base]!);
     if (fd < 0) {
-      throw notFound(
-        ns,
-        pid,
-        true,
-        context,
+      return new NotFound(
         name,
         new SyscallError({ syscall: "pidfd_open", errno: -fd, subject: String(nspid[base]) }),
       );
     }
     try {
       const now = fdinfoChain(fd);
-      if (now === null || now.length !== nspid.length || now.some((v, i) => v !== nspid[i])) {
-        throw notFound(ns, pid, true, context, name);
+      if (!Array.isArray(now) || now.length !== nspid.length || now.some((v, i) => v !== nspid[i])) {
+        return new NotFound(name);
       }
     } finally {
       closeRaw(fd);

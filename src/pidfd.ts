@@ -18,10 +18,6 @@ import {
   libc,
   NS_GET_ID,
   NS_GET_PARENT,
-  NS_GET_PID_FROM_PIDNS,
-  NS_GET_PID_IN_PIDNS,
-  NS_GET_TGID_FROM_PIDNS,
-  NS_GET_TGID_IN_PIDNS,
   NS_GET_USERNS,
   PID_FS_MAGIC,
   PID_NS_INIT_INO,
@@ -86,18 +82,19 @@ import {
 } from "./memory.ts";
 import { type NamespaceKind, type NamespaceType, namespaceTypeOf } from "./namespace.ts";
 import {
-  initGone,
+  direction,
   label,
+  NotFound,
   nspidOf,
   type PidTranslateOptions,
   tgidOption,
   translateStep,
-  translationError,
   walkUp,
 } from "./pid_translate.ts";
+import { found, initGone, initNotFound } from "./translation_errors.ts";
 import { getPidfdInfo, pidfdInfo } from "./pidfd_info.ts";
 import { openProcDir, type ProcDir } from "./proc_dir.ts";
-import { goneAsEsrch, intsField, openNamespaceFile, openPath, readText } from "./procfs.ts";
+import { goneAsEsrch, intsField, openNamespaceFile, openPath, pids, readText } from "./procfs.ts";
 import { openProcfsRoot, procfsNamespaceFd } from "./procfs_mount.ts";
 import { type Signal, signalNumber } from "./signals.ts";
 import { supports } from "./supports.ts";
@@ -1147,14 +1144,9 @@ export class PidNamespace extends Namespace {
    */
   toCaller(pid: number, options?: PidTranslateOptions): number {
     assertPid(pid);
-    const tgid = tgidOption(options);
-    const fd = this.fd;
-    if (supports().pidnsTranslation) {
-      const r = libc.ioctl_val(fd, tgid ? NS_GET_TGID_FROM_PIDNS : NS_GET_PID_FROM_PIDNS, pid);
-      if (r > 0) return r;
-      throw translationError(this, pid, tgid, true, r);
-    }
-    return translateStep(this, pid, tgid, "auto", true, undefined);
+    const dir = direction("toCaller", tgidOption(options));
+    assertOpen(this);
+    return found(translateStep(this, pid, dir, "auto"), this, pid, dir);
   }
 
   /**
@@ -1185,14 +1177,9 @@ export class PidNamespace extends Namespace {
    */
   fromCaller(pid: number, options?: PidTranslateOptions): number {
     assertPid(pid);
-    const tgid = tgidOption(options);
-    const fd = this.fd;
-    if (supports().pidnsTranslation) {
-      const r = libc.ioctl_val(fd, tgid ? NS_GET_TGID_IN_PIDNS : NS_GET_PID_IN_PIDNS, pid);
-      if (r > 0) return r;
-      throw translationError(this, pid, tgid, false, r);
-    }
-    return translateStep(this, pid, tgid, "auto", false, undefined);
+    const dir = direction("fromCaller", tgidOption(options));
+    assertOpen(this);
+    return found(translateStep(this, pid, dir, "auto"), this, pid, dir);
   }
 
   /**
@@ -1216,18 +1203,11 @@ export class PidNamespace extends Namespace {
    * ```
    */
   initPid(): number {
-    const fd = this.fd;
-    if (supports().pidnsTranslation) {
-      const r = libc.ioctl_val(fd, NS_GET_PID_FROM_PIDNS, 1);
-      if (r > 0) return r;
-      throw initGone(this, translationError(this, 1, false, true, r));
-    }
-    try {
-      return translateStep(this, 1, false, "auto", true, undefined);
-    } catch (e) {
-      if (e instanceof SyscallError && e.code === "ESRCH") throw initGone(this, e);
-      throw e;
-    }
+    assertOpen(this);
+    const dir = direction("toCaller", false);
+    const pid = translateStep(this, 1, dir, "auto");
+    if (pid instanceof NotFound) throw initNotFound(this, pid, 1, dir);
+    return pid;
   }
 
   /**
@@ -1293,13 +1273,9 @@ export class PidNamespace extends Namespace {
           );
         }
       }
-      let inside: number;
-      try {
-        inside = translateStep(this, pid, false, "auto", false, undefined);
-      } catch (e) {
-        if (e instanceof SyscallError && e.code === "ESRCH") throw initGone(this, e);
-        throw e;
-      }
+      const dir = direction("fromCaller", false);
+      const inside = translateStep(this, pid, dir, "auto");
+      if (inside instanceof NotFound) throw initNotFound(this, inside, pid, dir);
       if (inside !== 1) {
         throw initGone(
           this,
@@ -1415,14 +1391,9 @@ function decodeInfo(coredump: boolean): PidfdInfo {
  */
 export function procfsPid(pidfd: Pidfd): number {
   const path = `/proc/self/fdinfo/${pidfd.fd}`;
-  const pid = intsField(readText(path), "Pid")?.[0];
+  const who = { syscall: "pidfd_getpid", subject: pidfd.pid };
+  const pid = pids(readText(path), "Pid", { reaped: who, notVisible: who })?.[0];
   if (pid === undefined) throw new UnsupportedError("pidfdFdinfo", `${path} has no Pid: line (Linux < 5.3)`);
-  if (pid === -1) {
-    throw new SyscallError({ syscall: "pidfd_getpid", errno: Errno.ESRCH, subject: pidfd.pid });
-  }
-  if (pid === 0) {
-    throw new SyscallError({ syscall: "pidfd_getpid", errno: Errno.EREMOTE, subject: pidfd.pid });
-  }
   return pid;
 }
 

@@ -5,11 +5,12 @@
  */
 
 import { Errno, O_DIRECTORY, pidfd_send_signal } from "../ffi/mod.ts";
-import { describe, excerpt, SyscallError } from "./errors.ts";
+import { describe, excerpt, SyscallError, type SyscallErrorInit } from "./errors.ts";
 import { assertOpen, closeRaw, constructOwner, inodeOf, OwnedFd } from "./fd.ts";
-import { translateStep } from "./pid_translate.ts";
+import { direction, NotFound, translateStep } from "./pid_translate.ts";
 import type { Pidfd } from "./pidfd.ts";
-import { intsField, openPath, openProcfsFile, readAll, readText } from "./procfs.ts";
+import { notFoundError } from "./translation_errors.ts";
+import { openPath, openProcfsFile, pids, readAll, readText } from "./procfs.ts";
 import { openProcfsRoot, procfsNamespaceFd } from "./procfs_mount.ts";
 
 // Set by the class's static block: module code may construct, users may not.
@@ -140,14 +141,16 @@ export function openProcDir(pidfd: Pidfd, root: string): ProcDir {
 }
 
 function reaped(pidfd: Pidfd, root: string, cause?: Error): SyscallError {
-  return new SyscallError({
+  return new SyscallError({ ...reapedInit(pidfd, root), errno: Errno.ESRCH, cause });
+}
+
+function reapedInit(pidfd: Pidfd, root: string): Omit<SyscallErrorInit, "errno"> {
+  return {
     syscall: "pidfd_send_signal",
     operation: "Pidfd.openProcDir",
-    errno: Errno.ESRCH,
     subject: pidfd.pid,
-    cause,
     detail: `the process has been reaped, so ${root} has no directory for it`,
-  });
+  };
 }
 
 /** The pidfd's pid as the procfs open as `rootFd` numbers it. */
@@ -160,28 +163,23 @@ function pidInProcfs(pidfd: Pidfd, fd: number, rootFd: number, root: string): nu
     if (!(e instanceof SyscallError && e.code === "ENOENT")) throw e;
   }
   if (text !== null) {
-    const pid = intsField(text, "Pid")?.[0];
+    const pid = pids(text, "Pid", {
+      reaped: reapedInit(pidfd, root),
+      notVisible: {
+        syscall: "read",
+        operation: "Pidfd.openProcDir",
+        errno: Errno.ESRCH,
+        subject: pidfd.pid,
+        cause: new SyscallError({ syscall: "pidfd_getpid", errno: Errno.EREMOTE, subject: pidfd.pid }),
+        detail: `the process is not visible in the PID namespace of ${root}`,
+      },
+    })?.[0];
     if (pid === undefined) {
       throw new SyscallError({
         syscall: "read",
         operation: "Pidfd.openProcDir",
         errno: Errno.ENOENT,
         subject: `${root}/self/fdinfo/${fd}`,
-      });
-    }
-    if (pid === -1) throw reaped(pidfd, root);
-    if (pid === 0) {
-      throw new SyscallError({
-        syscall: "read",
-        operation: "Pidfd.openProcDir",
-        errno: Errno.ESRCH,
-        subject: pidfd.pid,
-        cause: new SyscallError({
-          syscall: "pidfd_getpid",
-          errno: Errno.EREMOTE,
-          subject: pidfd.pid,
-        }),
-        detail: `the process is not visible in the PID namespace of ${root}`,
       });
     }
     return pid;
@@ -191,19 +189,17 @@ function pidInProcfs(pidfd: Pidfd, fd: number, rootFd: number, root: string): nu
   const nsFd = procfsNamespaceFd(rootFd, root);
   try {
     const ns = { fd: nsFd, inode: Number(inodeOf(nsFd, root)) };
-    return translateStep(ns, pidfd.pid, false, "auto", false, undefined);
-  } catch (e) {
-    if (e instanceof SyscallError && e.code === "ESRCH") {
-      throw new SyscallError({
-        syscall: "NS_GET_PID_IN_PIDNS",
-        operation: "Pidfd.openProcDir",
-        errno: Errno.ESRCH,
-        subject: pidfd.pid,
-        cause: e,
-        detail: `the process is not visible in the PID namespace of ${root}, or has exited`,
-      });
-    }
-    throw e;
+    const dir = direction("fromCaller", false);
+    const pid = translateStep(ns, pidfd.pid, dir, "auto");
+    if (!(pid instanceof NotFound)) return pid;
+    throw new SyscallError({
+      syscall: dir.name,
+      operation: "Pidfd.openProcDir",
+      errno: Errno.ESRCH,
+      subject: pidfd.pid,
+      cause: notFoundError(pid, ns, pidfd.pid, dir),
+      detail: `the process is not visible in the PID namespace of ${root}, or has exited`,
+    });
   } finally {
     closeRaw(nsFd);
   }

@@ -173,6 +173,38 @@ export function intsField(text: string, key: string): number[] | null {
 }
 
 /**
+ * The one reading of a pid line of a pidfd's fdinfo (`Pid:`, `NSpid:`): its numbers, or what its first number
+ * says instead: `-1` that the process has been reaped, `0` that it is not visible in the PID namespace of the
+ * procfs read. `null` when the kernel shows no such line (`Pid:` before 5.3, `NSpid:` before 5.5).
+ */
+export function pidLine(text: string, key: "Pid" | "NSpid"): number[] | "reaped" | "not visible" | null {
+  const pids = intsField(text, key);
+  if (pids === null) return null;
+  if (pids[0] === -1) return "reaped";
+  if (pids[0] === 0) return "not visible";
+  return pids;
+}
+
+/** The errors {@link pids} throws: an `ESRCH` for a reaped process, by default an `EREMOTE` when not visible. */
+export interface PidLineErrors {
+  /** The `ESRCH` of a reaped process. */
+  readonly reaped: Omit<SyscallErrorInit, "errno">;
+  /** When the process is not visible in the procfs's namespace; `errno` defaults to `EREMOTE`. */
+  readonly notVisible: Omit<SyscallErrorInit, "errno"> & { readonly errno?: number };
+}
+
+/**
+ * The numbers of a pid line ({@link pidLine}), throwing the caller's errors for a reaped or invisible
+ * process; `null` when the line is absent.
+ */
+export function pids(text: string, key: "Pid" | "NSpid", errors: PidLineErrors): number[] | null {
+  const line = pidLine(text, key);
+  if (line === "reaped") throw new SyscallError({ ...errors.reaped, errno: Errno.ESRCH });
+  if (line === "not visible") throw new SyscallError({ errno: Errno.EREMOTE, ...errors.notVisible });
+  return line;
+}
+
+/**
  * The one mapping of "the process is gone" on a `/proc` open: `ENOENT` (its directory is gone, or `ESRCH` from a
  * dying task) becomes the `ESRCH` described by `init`, with the original as `cause`. Returns any other error
  * as it is; throw the result.

@@ -10,13 +10,14 @@ import { assertOpen } from "./fd.ts";
 import { PidNamespace } from "./pidfd.ts";
 import {
   callerRef,
-  type Context,
+  direction,
   METHODS,
   type PidTranslateOptions,
   tgidOption,
   translateStep,
   type TranslationMethod,
 } from "./pid_translate.ts";
+import { type Context, found } from "./translation_errors.ts";
 
 /** Options of {@link translatePid}. */
 export interface TranslatePidOptions extends PidTranslateOptions {
@@ -89,12 +90,15 @@ export function translatePid(pid: number, options: TranslatePidOptions = {}): nu
   namespaceOption(from, "from");
   namespaceOption(to, "to");
   const context: Context = { pid, from, to };
+  const into = direction("fromCaller", tgid);
   if (from === undefined) {
     // The step into `to` resolves the pid in the caller's namespace itself; alone, check that it exists there.
-    return translateStep(to ?? callerRef(), pid, tgid, method, false, context);
+    const ns = to ?? callerRef();
+    return found(translateStep(ns, pid, into, method), ns, pid, into, context);
   }
-  const inCaller = translateStep(from, pid, tgid, method, true, context);
+  const out = direction("toCaller", tgid);
+  const inCaller = found(translateStep(from, pid, out, method), from, pid, out, context);
   if (to === undefined) return inCaller;
   context.via = inCaller;
-  return translateStep(to, inCaller, tgid, method, false, context);
+  return found(translateStep(to, inCaller, into, method), to, inCaller, into, context);
 }
