@@ -134,11 +134,6 @@ export function unwatch(target: ReadyTarget, token: number): void {
   activity();
 }
 
-/** How many fds are watched (for tests). */
-export function watchedCount(): number {
-  return targets.size;
-}
-
 /** Fails every watch with `cause`: the reactor can no longer report readiness. */
 export function failAll(cause: unknown): void {
   for (const target of [...targets.values()]) {

@@ -27,6 +27,35 @@ export const isRoot: boolean = libc.getpid() > 0 && readText("/proc/self/status"
 export const needsRoot: string | false = isRoot ? false : "needs root (unshare, ns_last_pid)";
 
 /** The fds this process has open, each as `fd:inode`, so that a number reused for a new file counts as new. */
+/** An fd as the `tfd:` lines of an epoll set's fdinfo name it: its number and inode (hex). */
+export function epollKey(owner: { readonly fd: number }): string {
+  const fd = owner.fd;
+  const ino = /^ino:\s*(\d+)/m.exec(readText(`/proc/self/fdinfo/${fd}`))![1]!;
+  return `${fd}:${BigInt(ino).toString(16)}`;
+}
+
+/**
+ * How many of `fds` (open owners, or the {@link epollKey} of closed ones) an epoll set of this process watches:
+ * the `tfd:` lines in the fdinfo of every epoll fd, matched by number and inode. What the kernel holds, not
+ * what the library believes it holds.
+ */
+export function epollWatched(...fds: ({ readonly fd: number } | string)[]): number {
+  const keys = new Set(fds.map((f) => typeof f === "string" ? f : epollKey(f)));
+  let n = 0;
+  for (const fd of listDir("/proc/self/fd")) {
+    let text: string;
+    try {
+      text = readText(`/proc/self/fdinfo/${fd}`);
+    } catch {
+      continue; // closed meanwhile
+    }
+    for (const m of text.matchAll(/^tfd:\s*(\d+)\s.*\bino:([0-9a-f]+)/gm)) {
+      if (keys.has(`${m[1]}:${m[2]}`)) n++;
+    }
+  }
+  return n;
+}
+
 export function fdSnapshot(): Set<string> {
   const fds = new Set<string>();
   for (const fd of listDir("/proc/self/fd")) {

@@ -6,8 +6,15 @@ import { describe, test } from "node:test";
 import { EPOLL_EVENT } from "../ffi/mod.ts";
 import { exits, type ExitStatus, Pidfd, supports, waitAny } from "../mod.ts";
 import { readText } from "../procfs.ts";
-import { watchedCount } from "../src/reactor.ts";
-import { fdSnapshot, fdsOpenedSince, isBun, scriptCommand, sleeper } from "./helpers.ts";
+import {
+  epollKey,
+  epollWatched,
+  fdSnapshot,
+  fdsOpenedSince,
+  isBun,
+  scriptCommand,
+  sleeper,
+} from "./helpers.ts";
 
 /** Where a status of a process that is not our child (or was reaped by the runtime) comes from here. */
 const afterReap: ExitStatus["source"] = supports().pidfdInfoExit ? "pidfd-info" : "unknown";
@@ -171,7 +178,7 @@ describe("Pidfd.wait()", () => {
       await state(g.pid, "Z");
       await delay(20); // let the exit event (EPOLLIN) arrive and be handled
       assert.equal(settled, false);
-      assert.equal(watchedCount(), 1);
+      assert.equal(epollWatched(pidfd), 1);
       process.kill(g.outer.pid!, "SIGCONT");
       const status = await waiting;
       assert.equal(status.signal, "SIGKILL");
@@ -199,13 +206,13 @@ describe("Pidfd.wait()", () => {
     const reason = new Error("stop");
     const controller = new AbortController();
     const waiting = pidfd.wait({ signal: controller.signal });
-    assert.equal(watchedCount(), 1);
+    assert.equal(epollWatched(pidfd), 1);
     controller.abort(reason);
     await assert.rejects(waiting, (e) => e === reason);
-    assert.equal(watchedCount(), 0);
+    assert.equal(epollWatched(pidfd), 0);
     // An already aborted signal rejects at once, without watching.
     await assert.rejects(pidfd.wait({ signal: AbortSignal.abort(reason) }), (e) => e === reason);
-    assert.equal(watchedCount(), 0);
+    assert.equal(epollWatched(pidfd), 0);
     // The pidfd can still be waited on.
     const later = pidfd.wait();
     await s.kill();
@@ -221,22 +228,24 @@ describe("Pidfd.wait()", () => {
       assert.equal(e.name, "TimeoutError");
       return true;
     });
-    assert.equal(watchedCount(), 1);
+    assert.equal(epollWatched(pidfd), 1);
     await s.kill();
     assert.equal((await other).signal, "SIGKILL");
-    assert.equal(watchedCount(), 0);
+    assert.equal(epollWatched(pidfd), 0);
   });
 
   test("rejects with an AbortError when the pidfd is disposed during the wait", async () => {
     const s = await sleeper();
     let waiting: Promise<ExitStatus>;
+    let key: string;
     {
       using pidfd = Pidfd.open(s.pid);
       waiting = pidfd.wait();
-      assert.equal(watchedCount(), 1);
+      key = epollKey(pidfd);
+      assert.equal(epollWatched(key), 1);
     }
     await assert.rejects(waiting, (e) => e instanceof DOMException && e.name === "AbortError");
-    assert.equal(watchedCount(), 0);
+    assert.equal(epollWatched(key), 0);
     await s.kill();
   });
 
@@ -248,10 +257,11 @@ describe("Pidfd.wait()", () => {
     await assert.rejects(pidfd.wait({ timeout: "1" as unknown as number }), TypeError);
     await assert.rejects(pidfd.wait({ signal: {} as AbortSignal }), TypeError);
     await assert.rejects(pidfd.wait(null as unknown as undefined), TypeError);
+    const key = epollKey(pidfd);
     pidfd.close();
     await assert.rejects(pidfd.wait(), TypeError);
     assert.throws(() => pidfd.exited, TypeError);
-    assert.equal(watchedCount(), 0);
+    assert.equal(epollWatched(key), 0);
     await s.kill();
   });
 });
@@ -281,12 +291,12 @@ describe("waitAny()", () => {
     const pidfds = sleepers.map((s) => Pidfd.open(s.pid));
     try {
       const waiting = waitAny(pidfds);
-      assert.equal(watchedCount(), 3);
+      assert.equal(epollWatched(...pidfds), 3);
       await sleepers[1]!.kill();
       const { pidfd, status } = await waiting;
       assert.equal(pidfd, pidfds[1]);
       assert.equal(status.signal, "SIGKILL");
-      assert.equal(watchedCount(), 0);
+      assert.equal(epollWatched(...pidfds), 0);
       // An exit already known wins at once.
       assert.equal((await waitAny(pidfds)).pidfd, pidfds[1]);
     } finally {
@@ -311,9 +321,10 @@ describe("waitAny()", () => {
     await assert.rejects(waitAny(42 as unknown as Pidfd[]), TypeError);
     const other = Pidfd.open(s.pid);
     const waiting = waitAny([pidfd, other]);
+    const key = epollKey(other);
     other.close();
     await assert.rejects(waiting, (e) => (e as DOMException).name === "AbortError");
-    assert.equal(watchedCount(), 0);
+    assert.equal(epollWatched(pidfd, key), 0);
     await s.kill();
   });
 });
@@ -333,7 +344,7 @@ describe("exits()", () => {
         if (next < order.length) sleepers[order[next++]!]!.child.kill("SIGKILL");
       }
       assert.deepEqual(seen, order);
-      assert.equal(watchedCount(), 0);
+      assert.equal(epollWatched(...pidfds), 0);
     } finally {
       for (const p of pidfds) p.close();
       for (const s of sleepers) await s.kill();
@@ -349,7 +360,7 @@ describe("exits()", () => {
         assert.equal(pidfd, pidfds[0]);
         break;
       }
-      assert.equal(watchedCount(), 0);
+      assert.equal(epollWatched(...pidfds), 0);
     } finally {
       for (const p of pidfds) p.close();
       for (const s of sleepers) await s.kill();
@@ -366,7 +377,7 @@ describe("exits()", () => {
         for await (const { pidfd } of exits(pidfds, { timeout: 50 })) seen.push(pidfd);
       }, (e) => (e as DOMException).name === "TimeoutError");
       assert.deepEqual(seen, [pidfds[0]]);
-      assert.equal(watchedCount(), 0);
+      assert.equal(epollWatched(...pidfds), 0);
       const empty = exits([]);
       assert.equal((await empty.next()).done, true);
     } finally {
@@ -403,11 +414,11 @@ describe("waiting at scale", () => {
       }
       const runtimeExits = children.map((c) => once(c, "exit"));
       const waits = pidfds.map((p) => p.wait());
-      assert.equal(watchedCount(), N);
+      assert.equal(epollWatched(...pidfds), N);
       for (const p of pidfds) p.sendSignal("SIGKILL");
       const statuses = await Promise.all(waits);
       assert.equal(statuses.filter((s) => s.signal === "SIGKILL").length, N);
-      assert.equal(watchedCount(), 0);
+      assert.equal(epollWatched(...pidfds), 0);
       await Promise.all(runtimeExits);
     } finally {
       for (const p of pidfds) p.close();
