@@ -9,10 +9,11 @@
  * {@link supports} reports what this machine has. Deno needs `--allow-ffi` and nothing else.
  *
  * @example Signal a process race-free and read what the kernel knows about it
- * ```ts ignore
- * import { Pidfd } from "@pidfd/pidfd";
+ * ```ts
+ * import { Pidfd, spawn } from "@pidfd/pidfd";
  *
- * using pidfd = Pidfd.open(1234);
+ * await using child = spawn("sleep", ["10"]);
+ * using pidfd = Pidfd.open(child.pid);
  * const { ppid, euid } = pidfd.info();
  * using net = pidfd.namespace("net");
  * console.log(ppid, euid, net.id);

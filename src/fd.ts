@@ -37,10 +37,10 @@ export function constructOwner<T extends OwnedFd>(make: () => T): T {
  * not the way to release it.
  *
  * @example Borrow a copy of another process's fd for one scope
- * ```ts ignore
+ * ```ts
  * import { Pidfd } from "@pidfd/pidfd";
- * using target = Pidfd.open(1234);
- * using copy = target.getfd(3); // an OwnedFd
+ * using target = Pidfd.self();
+ * using copy = target.getfd(1); // an OwnedFd
  * console.log(copy.fd);
  * ```
  */

@@ -219,10 +219,11 @@ const u64 = structBuffer(8);
  * closed `Pidfd` throws `TypeError` on every use.
  *
  * @example Signal a process without a pid-reuse race
- * ```ts ignore
- * import { Pidfd } from "@pidfd/pidfd";
- * using pidfd = Pidfd.open(1234);
- * console.log(pidfd.info().ppid);
+ * ```ts
+ * import { Pidfd, spawn } from "@pidfd/pidfd";
+ * await using child = spawn("sleep", ["10"]);
+ * using pidfd = Pidfd.open(child.pid);
+ * console.log(pidfd.info().ppid); // the caller's pid
  * pidfd.sendSignal("SIGTERM");
  * ```
  */
@@ -306,11 +307,12 @@ export class Pidfd extends OwnedFd {
    * adoption.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Pidfd } from "@pidfd/pidfd";
    * const child = new Deno.Command("sleep", { args: ["10"] }).spawn();
    * using pidfd = Pidfd.fromChild(child);
    * pidfd.sendSignal("SIGTERM");
+   * console.log((await child.status).signal); // "SIGTERM"
    * ```
    */
   static fromChild(child: { readonly pid: number | undefined }): Pidfd {
@@ -449,9 +451,10 @@ export class Pidfd extends OwnedFd {
    * for a scope this kernel lacks.
    *
    * @example
-   * ```ts ignore
-   * import { Pidfd } from "@pidfd/pidfd";
-   * using pidfd = Pidfd.open(1234);
+   * ```ts
+   * import { Pidfd, spawn } from "@pidfd/pidfd";
+   * await using child = spawn("sleep", ["10"]);
+   * using pidfd = Pidfd.open(child.pid);
    * pidfd.sendSignal("SIGTERM");
    * ```
    */
@@ -481,9 +484,10 @@ export class Pidfd extends OwnedFd {
    * library's back; detected on Linux ≥ 6.9).
    *
    * @example
-   * ```ts ignore
-   * import { Pidfd } from "@pidfd/pidfd";
-   * using pidfd = Pidfd.open(1234);
+   * ```ts
+   * import { Pidfd, spawn } from "@pidfd/pidfd";
+   * await using child = spawn("sleep", ["10"]);
+   * using pidfd = Pidfd.open(child.pid);
    * if (pidfd.isAlive()) pidfd.sendSignal("SIGTERM");
    * ```
    */
@@ -518,10 +522,11 @@ export class Pidfd extends OwnedFd {
    * if the process is gone or exiting.
    *
    * @example Copy a process's stdout
-   * ```ts ignore
+   * ```ts
    * import { Pidfd } from "@pidfd/pidfd";
-   * using pidfd = Pidfd.open(1234);
-   * using stdout = pidfd.getfd(1);
+   * using pidfd = Pidfd.self();
+   * using stdout = pidfd.getfd(1); // a copy of the process's fd 1
+   * console.log(stdout.fd);
    * ```
    */
   getfd(targetFd: number): OwnedFd {
@@ -617,6 +622,7 @@ export class Pidfd extends OwnedFd {
    * procfs's PID namespace.
    *
    * @example Read a container process's status through the container's own procfs
+   * Not run as a test: it needs a container (a process in another PID namespace, with its own procfs).
    * ```ts ignore
    * import { Pidfd } from "@pidfd/pidfd";
    * using pidfd = Pidfd.open(4250);
@@ -677,6 +683,7 @@ export class Pidfd extends OwnedFd {
    * @throws {UnsupportedError} Before Linux 5.10.
    *
    * @example Page out a process's file-backed memory, then its whole address space
+   * Not run as a test: advising another process's memory needs `CAP_SYS_NICE`.
    * ```ts ignore
    * import { Pidfd } from "@pidfd/pidfd";
    * using pidfd = Pidfd.open(1234);
@@ -702,11 +709,16 @@ export class Pidfd extends OwnedFd {
    * @throws {UnsupportedError} Before Linux 5.15.
    *
    * @example Kill and reclaim at once
-   * ```ts ignore
-   * import { Pidfd } from "@pidfd/pidfd";
-   * using pidfd = Pidfd.open(1234);
+   * ```ts
+   * import { Pidfd, spawn, SyscallError } from "@pidfd/pidfd";
+   * await using child = spawn("sleep", ["10"]);
+   * using pidfd = Pidfd.open(child.pid);
    * pidfd.sendSignal("SIGKILL");
-   * pidfd.releaseMemory();
+   * try {
+   *   pidfd.releaseMemory();
+   * } catch (e) {
+   *   if (!(e instanceof SyscallError && e.code === "ESRCH")) throw e; // a small process is gone already
+   * }
    * ```
    */
   releaseMemory(): void {
@@ -738,10 +750,12 @@ export class Pidfd extends OwnedFd {
    * @throws {SyscallError} (as a rejection) `EMFILE` creating the epoll set; `ENOSPC` at the epoll watch limit.
    *
    * @example Wait at most ten seconds
-   * ```ts ignore
-   * import { Pidfd } from "@pidfd/pidfd";
-   * using pidfd = Pidfd.open(1234);
+   * ```ts
+   * import { Pidfd, spawn } from "@pidfd/pidfd";
+   * await using child = spawn("sleep", ["0.1"]);
+   * using pidfd = Pidfd.open(child.pid);
    * const { code, signal } = await pidfd.wait({ timeout: 10_000 });
+   * console.log(code, signal); // 0 null
    * ```
    */
   wait(options?: WaitOptions): Promise<ExitStatus> {
@@ -756,10 +770,11 @@ export class Pidfd extends OwnedFd {
    * @throws {TypeError} On first access after close.
    *
    * @example
-   * ```ts ignore
-   * import { Pidfd } from "@pidfd/pidfd";
-   * using pidfd = Pidfd.open(1234);
-   * pidfd.exited.then((status) => console.log("exited", status.code ?? status.signal));
+   * ```ts
+   * import { Pidfd, spawn } from "@pidfd/pidfd";
+   * await using child = spawn("sleep", ["0.1"]);
+   * using pidfd = Pidfd.open(child.pid);
+   * await pidfd.exited.then((status) => console.log("exited", status.code ?? status.signal));
    * ```
    */
   get exited(): Promise<ExitStatus> {
@@ -911,9 +926,9 @@ export class Namespace extends OwnedFd {
    * @throws {SyscallError} For other kernel refusals.
    *
    * @example Walk up the PID namespace tree
-   * ```ts ignore
+   * ```ts
    * import { Namespace } from "@pidfd/pidfd";
-   * let ns: Namespace | null = Namespace.open("/proc/1234/ns/pid");
+   * let ns: Namespace | null = Namespace.open("/proc/self/ns/pid");
    * while (ns) { console.log(ns.id); const up = ns.parent(); ns.close(); ns = up; }
    * ```
    */
@@ -967,6 +982,7 @@ export function adoptNamespace(fd: number, what: string): Namespace {
  * on an open handle cost one ioctl and allocate nothing.
  *
  * @example Which pid does a container's process have on the host, and the other way round?
+ * Not run as a test: it needs a container (a process in a child PID namespace).
  * ```ts ignore
  * import { PidNamespace } from "@pidfd/pidfd";
  * using container = PidNamespace.open("/proc/4242/ns/pid");
@@ -1099,6 +1115,7 @@ export class PidNamespace extends Namespace {
    * missing `root`.
    *
    * @example Which PID namespace does a container's /proc show?
+   * Not run as a test: it needs a container with its own procfs.
    * ```ts ignore
    * import { PidNamespace } from "@pidfd/pidfd";
    * using ns = PidNamespace.ofProcfs("/proc/4242/root/proc");
@@ -1223,7 +1240,16 @@ export class PidNamespace extends Namespace {
    * @throws {TypeError} If the handle is closed.
    * @throws {SyscallError} `ESRCH` once the init has exited (the message says so).
    *
+   * @example The caller's own init, verified
+   * ```ts
+   * import { PidNamespace } from "@pidfd/pidfd";
+   * using ns = PidNamespace.current();
+   * using init = ns.initPidfd();
+   * console.log(init.pid, init.isAlive()); // pid 1 on the host, and true
+   * ```
+   *
    * @example Signal a container's init without a pid-reuse race
+   * Not run as a test: it needs a container, and signals its init.
    * ```ts ignore
    * import { PidNamespace } from "@pidfd/pidfd";
    * using container = PidNamespace.of(4242);

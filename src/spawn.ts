@@ -125,12 +125,13 @@ let constructing = false;
  * memory (`EMFILE`, `ENFILE`, `ENOMEM`, `ENOSPC`) is retried, up to once a second, so `status` still resolves
  * with the real exit status once they are free.
  *
- * @example Stop a server after five seconds
- * ```ts ignore
+ * @example Stop a process after a while
+ * ```ts
  * import { spawn } from "@pidfd/pidfd";
- * await using server = spawn("python3", ["-m", "http.server", "8000"], { stdout: "null" });
- * setTimeout(() => server.kill("SIGTERM"), 5_000);
+ * await using server = spawn("sleep", ["60"], { stdout: "null" });
+ * setTimeout(() => server.kill("SIGTERM"), 50);
  * const { code, signal } = await server.status;
+ * console.log(code, signal); // null "SIGTERM"
  * ```
  */
 export class Subprocess implements AsyncDisposable {
@@ -229,7 +230,7 @@ export class Subprocess implements AsyncDisposable {
    * @throws {TypeError} (as a rejection) When the pipes were closed meanwhile (the child was disposed).
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { spawn } from "@pidfd/pidfd";
    * await using child = spawn("uname", ["-r"], { stdout: "pipe" });
    * const { status, stdout } = await child.output();
@@ -496,7 +497,7 @@ function spawnCheck(r: number, call: string, subject: string): void {
  * @throws {TypeError} For `argv0` with `namespaces` that need `nsenter`.
  *
  * @example Run a command and read its output
- * ```ts ignore
+ * ```ts
  * import { spawn } from "@pidfd/pidfd";
  * await using child = spawn("sh", ["-c", "echo hi; exit 3"], { stdout: "pipe" });
  * const { status, stdout } = await child.output();
@@ -504,6 +505,7 @@ function spawnCheck(r: number, call: string, subject: string): void {
  * ```
  *
  * @example Run a command inside a container's namespaces
+ * Not run as a test: it needs a container's process and the privilege to enter its namespaces.
  * ```ts ignore
  * import { Pidfd, spawn } from "@pidfd/pidfd";
  * using target = Pidfd.open(4242);

@@ -68,6 +68,7 @@ function namespaceOption(ns: unknown, name: string): void {
  * method of a namespace outside the caller's subtree.
  *
  * @example From one container's view into another's
+ * Not run as a test: it needs two containers (processes in other PID namespaces).
  * ```ts ignore
  * import { PidNamespace, translatePid } from "@pidfd/pidfd";
  * using outer = PidNamespace.of(4242);

@@ -102,11 +102,14 @@ class AnyWait extends Waiting implements Listener {
  * @throws {SyscallError} (as a rejection) `EMFILE` creating the epoll set, `ENOSPC` at the epoll watch limit.
  *
  * @example Restart whichever worker dies first
- * ```ts ignore
- * import { Pidfd, waitAny } from "@pidfd/pidfd";
- * const pidfds = [Pidfd.open(1234), Pidfd.open(1235)];
- * const { pidfd, status } = await waitAny(pidfds, { timeout: 60_000 });
- * console.log(pidfd.pid, status.code ?? status.signal);
+ * ```ts
+ * import { Pidfd, spawn, waitAny } from "@pidfd/pidfd";
+ * await using quick = spawn("sleep", ["0.1"]);
+ * await using slow = spawn("sleep", ["10"]);
+ * using a = Pidfd.open(quick.pid);
+ * using b = Pidfd.open(slow.pid);
+ * const { pidfd, status } = await waitAny([a, b], { timeout: 60_000 });
+ * console.log(pidfd === a, status.code ?? status.signal); // true 0
  * ```
  */
 export function waitAny(pidfds: Iterable<Pidfd>, options?: WaitOptions): Promise<PidfdExit> {
@@ -236,13 +239,15 @@ class ExitStream extends Waiting implements Listener, AsyncIterableIterator<Pidf
  * @throws {SyscallError} (from `next()`) `EMFILE` creating the epoll set, `ENOSPC` at the epoll watch limit.
  *
  * @example Report each worker as it ends
- * ```ts ignore
- * import { exits, Pidfd } from "@pidfd/pidfd";
- * const pidfds = [1234, 1235, 1236].map((pid) => Pidfd.open(pid));
+ * ```ts
+ * import { exits, Pidfd, spawn } from "@pidfd/pidfd";
+ * const workers = ["0.1", "0.2", "0.3"].map((seconds) => spawn("sleep", [seconds]));
+ * const pidfds = workers.map((worker) => Pidfd.open(worker.pid));
  * for await (const { pidfd, status } of exits(pidfds)) {
  *   console.log(pidfd.pid, status.code ?? status.signal);
  *   pidfd.close();
  * }
+ * for (const worker of workers) await worker.status;
  * ```
  */
 export function exits(pidfds: Iterable<Pidfd>, options?: WaitOptions): AsyncIterableIterator<PidfdExit> {

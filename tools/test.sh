@@ -21,8 +21,8 @@ step deno fmt --check
 step deno lint
 step deno check mod.ts procfs.ts cli.ts examples/ tests/ bench/
 step deno doc --lint mod.ts procfs.ts cli.ts
-# The JSDoc examples that can run (the rest are `ts ignore`: they signal, wait for or name another process).
-step deno test --doc --allow-ffi --allow-read --allow-env mod.ts procfs.ts src/
+# The JSDoc examples that can run (the rest are `ts ignore`: they need a container or a privilege, each says which).
+step deno test --doc --allow-ffi --allow-read --allow-env --allow-run mod.ts procfs.ts src/
 # Module layering (.dependency-cruiser.cjs): no import cycle, no value import from a lower floor to a higher one.
 step depcruise --config .dependency-cruiser.cjs mod.ts procfs.ts cli.ts cli ffi src
 
