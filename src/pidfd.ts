@@ -91,13 +91,13 @@ import {
   translateStep,
   walkUp,
 } from "./pid_translate.ts";
-import { found, initGone, initNotFound } from "./translation_errors.ts";
 import { getPidfdInfo, pidfdInfo } from "./pidfd_info.ts";
 import { openProcDir, type ProcDir } from "./proc_dir.ts";
 import { goneAsEsrch, intsField, openNamespaceFile, openPath, pids, readText } from "./procfs.ts";
 import { openProcfsRoot, procfsNamespaceFd } from "./procfs_mount.ts";
 import { type Signal, signalNumber } from "./signals.ts";
 import { supports } from "./supports.ts";
+import { found, initGone, initNotFound } from "./translation_errors.ts";
 import { exitedOf, type ExitStatus, markOwnChild, releaseWaits, waitFor, type WaitOptions } from "./wait.ts";
 
 /** Options of {@link Pidfd.open}. */

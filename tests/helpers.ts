@@ -195,7 +195,7 @@ export interface NobodyCopy extends Disposable {
 }
 
 /** The parts of the checkout that the scripts run as nobody import. */
-const CHECKOUT_PARTS = ["mod.ts", "cli.ts", "deno.json", "cli", "ffi", "src", "tests"];
+const CHECKOUT_PARTS = ["mod.ts", "procfs.ts", "cli.ts", "deno.json", "cli", "ffi", "src", "tests"];
 
 /**
  * Everything a test needs to run the runtime as uid 65534: a fresh directory under `/tmp` (mode 0755) with the
