@@ -17,7 +17,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import process from "node:process";
 import { Pidfd, SyscallError } from "../mod.ts";
-import { readText } from "../src/procfs.ts";
+import { readText } from "../procfs.ts";
 import { isBun } from "../ffi/runtime.ts";
 
 const runtime = isBun

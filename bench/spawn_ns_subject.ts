@@ -7,7 +7,7 @@
  */
 
 import { Pidfd, spawn } from "../mod.ts";
-import { readText } from "../src/procfs.ts";
+import { readText } from "../procfs.ts";
 import { childrenOf, startContainer, until } from "./translate_subject.ts";
 
 /** A container and a pidfd of its init. */

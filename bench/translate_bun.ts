@@ -5,7 +5,7 @@
 
 import { libc, NS_GET_PID_FROM_PIDNS, NS_GET_PID_IN_PIDNS } from "../ffi/mod.ts";
 import { PidNamespace, translatePid } from "../mod.ts";
-import { readText } from "../src/procfs.ts";
+import { readText } from "../procfs.ts";
 import { bench } from "./bun_harness.ts";
 import { translationSubject } from "./translate_subject.ts";
 

@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process";
 import { libc } from "../ffi/mod.ts";
 import { Pidfd, PidNamespace } from "../mod.ts";
-import { readText } from "../src/procfs.ts";
+import { readText } from "../procfs.ts";
 import { isBun } from "../ffi/runtime.ts";
 
 /** The namespace and process the benchmarks translate between. */

@@ -21,7 +21,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import process from "node:process";
 import { Pidfd } from "../mod.ts";
-import { readText } from "../src/procfs.ts";
+import { readText } from "../procfs.ts";
 import { isBun } from "../ffi/runtime.ts";
 
 const SIGKILL = 9;
