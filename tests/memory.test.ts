@@ -439,7 +439,9 @@ describe("memory control", () => {
       if (frozen) {
         assert.equal(pidfd.isAlive(), true, "the exit has not completed");
         assert.ok(statusInts(v.pid, "RssAnon")[0]! <= 1024 * 0.1 * 1024, "its memory is gone");
-        assert.ok(regained >= 768 * 1024, `MemAvailable rose by ${regained} kB`);
+        // System-wide: page-cache and per-CPU lists, and whatever else runs, blur the full GiB (seen 630-810 MiB);
+        // half of it is far beyond noise, and the victim's own RssAnon above is the exact check.
+        assert.ok(regained >= 512 * 1024, `MemAvailable rose by ${regained} kB`);
         writeFile(`${freezer}/freezer.state`, "THAWED");
       }
       await pidfd.wait({ timeout: 10_000 });
