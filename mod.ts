@@ -51,4 +51,16 @@ export {
 } from "./src/signals.ts";
 export { spawn, type SpawnOptions, type Stdio, Subprocess, type SubprocessOutput } from "./src/spawn.ts";
 export { type Features, supports } from "./src/supports.ts";
+export {
+  connectUnix,
+  type ConnectUnixOptions,
+  listenUnix,
+  type ListenUnixOptions,
+  MAX_RECEIVED_PIDFDS,
+  type PeerCredentials,
+  UnixConnection,
+  UnixListener,
+  type UnixMessage,
+  type UnixSendOptions,
+} from "./src/unix.ts";
 export { exits, type ExitStatus, type PidfdExit, waitAny, type WaitOptions } from "./src/wait.ts";

@@ -5,6 +5,7 @@
  */
 
 import {
+  AF_UNIX,
   AT_FDCWD,
   cPath,
   Errno,
@@ -27,6 +28,10 @@ import {
   pidfd_send_signal,
   PIDFD_THREAD,
   SIGINFO,
+  SO_PEERPIDFD,
+  SOCK_CLOEXEC,
+  SOCK_STREAM,
+  SOL_SOCKET,
   STATFS,
   structBuffer,
   WEXITED,
@@ -67,6 +72,13 @@ export type Features = {
   readonly nsGetId: boolean;
   /** glibc's `pidfd_spawnp` (2.39): `spawn()` gets the pidfd with the child instead of right after it. */
   readonly pidfdSpawn: boolean;
+  /** `SO_PEERPIDFD`, `SO_PASSPIDFD` and `SCM_PIDFD` on AF_UNIX sockets, Linux 6.5. */
+  readonly peerPidfd: boolean;
+  /**
+   * `SO_PEERPIDFD` for a peer that has already been reaped, Linux 6.16 (`SCM_PIDFD` for a reaped sender: 6.17).
+   * Detected through `PIDFD_INFO_COREDUMP`, which arrived in the same release: no reaped peer is at hand.
+   */
+  readonly peerPidfdAfterExit: boolean;
 };
 
 /** The known-good fds and answers the probes read: all of the calling process, opened by the probe itself. */
@@ -81,6 +93,8 @@ interface Probed {
   /** `PIDFD_GET_INFO`'s result and the mask it returned (asked for `PIDFD_INFO_COREDUMP`). */
   readonly info: number;
   readonly infoMask: number;
+  /** `getsockopt(SO_PEERPIDFD)` on one end of a fresh `socketpair` (the peer is the caller). */
+  readonly peerPidfd: boolean;
 }
 
 // One probe per feature: adding a feature is its line here and its documented key in `Features`.
@@ -107,6 +121,8 @@ const PROBES: { readonly [K in keyof Features]: (p: Probed) => boolean } = {
   pidfdInfoCoredump: (p) => p.info >= 0 && (p.infoMask & PIDFD_INFO_COREDUMP) !== 0,
   nsGetId: (p) => p.pidns >= 0 && libc.ioctl_ptr(p.pidns, NS_GET_ID, structBuffer(8).bytes) === 0,
   pidfdSpawn: () => libc.pidfd_spawnp !== null,
+  peerPidfd: (p) => p.peerPidfd,
+  peerPidfdAfterExit: (p) => p.peerPidfd && p.info >= 0 && (p.infoMask & PIDFD_INFO_COREDUMP) !== 0,
 };
 
 let cached: Features | undefined;
@@ -171,6 +187,7 @@ function probe(): Features {
       pidnsIoctl,
       info: infoResult,
       infoMask: Number(info.view.getBigUint64(PIDFD_INFO.mask, LE)),
+      peerPidfd: probePeerPidfd(),
     };
     const features = {} as Record<keyof Features, boolean>;
     for (const key of Object.keys(PROBES) as (keyof Features)[]) features[key] = PROBES[key](probed);
@@ -178,6 +195,32 @@ function probe(): Features {
   } finally {
     if (pidns >= 0) libc.close(pidns);
     if (pidfd >= 0) libc.close(pidfd);
+  }
+}
+
+function probePeerPidfd(): boolean {
+  const pair = structBuffer(8);
+  const r = libc.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair.bytes);
+  transient(r, "socketpair");
+  if (r < 0) return false;
+  const value = structBuffer(4);
+  const length = structBuffer(4);
+  length.view.setUint32(0, 4, LE);
+  try {
+    const got = libc.getsockopt(
+      pair.view.getInt32(0, LE),
+      SOL_SOCKET,
+      SO_PEERPIDFD,
+      value.bytes,
+      length.bytes,
+    );
+    transient(got, "getsockopt");
+    if (got < 0) return false;
+    libc.close(value.view.getInt32(0, LE));
+    return true;
+  } finally {
+    libc.close(pair.view.getInt32(0, LE));
+    libc.close(pair.view.getInt32(4, LE));
   }
 }
 
