@@ -90,9 +90,17 @@ export interface UnixSendOptions {
 export interface UnixMessage {
   /** The bytes received (a stream socket keeps no message boundaries: frame your own). */
   readonly data: Uint8Array;
-  /** The sender's pidfd (`SCM_PIDFD`) when the connection has `passPidfd`, else `null`. */
+  /**
+   * The sender's pidfd (`SCM_PIDFD`) when the connection has `passPidfd`, else `null`. Its `pid` is 0 when the
+   * sender has already been reaped (the pidfd still answers `info({ exit: true })`). Like `SCM_CREDENTIALS`, a
+   * sender with `CAP_SYS_ADMIN` can name another process here by passing credentials of its choice; `peer()`
+   * cannot be changed that way.
+   */
   readonly sender: Pidfd | null;
-  /** The pidfds that came with the data (`SCM_RIGHTS`), each verified to be a pidfd. The caller owns them. */
+  /**
+   * The pidfds that came with the data (`SCM_RIGHTS`), each verified to be a pidfd. The caller owns them. A `pid`
+   * is 0 for a process already reaped or not visible in the caller's PID namespace.
+   */
   readonly pidfds: Pidfd[];
   /** How many other fds came with the data: they were not pidfds, and were closed unused. */
   readonly refused: number;
@@ -874,7 +882,7 @@ export class UnixConnection implements AsyncDisposable {
       let sender: Pidfd | null = null;
       if (senderFd >= 0) {
         pending.pop();
-        sender = adoptPidfd(senderFd, pidOfPidfd(senderFd));
+        sender = adoptPidfd(senderFd, Math.max(pidOfPidfd(senderFd), 0));
         owned.push(sender);
       }
       const pidfds: Pidfd[] = [];
