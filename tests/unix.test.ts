@@ -95,7 +95,7 @@ async function pair(
     listener,
     server,
     client,
-    async [Symbol.asyncDispose]() {
+    async [Symbol.asyncDispose](): Promise<void> {
       client.close();
       server.close();
       await listener[Symbol.asyncDispose]();
@@ -193,7 +193,7 @@ describe("listenUnix and connectUnix", () => {
     const name = `pidfd-test-${process.pid}-${serial++}`;
     await using listener = listenUnix(`@${name}`);
     for (const path of [`@${name}`, `\0${name}`]) {
-      await using c = await connectUnix(path);
+      await using _client = await connectUnix(path);
       await using s = await listener.accept();
       using peer = s.peer();
       using self = Pidfd.self();
