@@ -645,6 +645,7 @@ export class UnixConnection implements AsyncDisposable {
   #writable: PipeStream<WritableStream<Uint8Array>> | null = null;
   #receiving = false;
   #sending: Promise<unknown> = Promise.resolve();
+  #queuedSends = 0;
 
   /** @internal Made by {@link UnixListener.accept} and {@link connectUnix} only. */
   constructor(token: symbol, socket: OwnedFd, subject: string) {
@@ -778,7 +779,15 @@ export class UnixConnection implements AsyncDisposable {
           );
         }
       }
-      const next = this.#sending.then(() => this.#sendAll(data, pidfds));
+      // On an idle connection the send starts at once: what fits the socket buffer is sent before a close()
+      // that follows without awaiting. Otherwise it waits for the sends before it.
+      const start = (): Promise<void> => this.#sendAll(data, pidfds);
+      const next = this.#queuedSends === 0 ? start() : this.#sending.then(start);
+      this.#queuedSends++;
+      const settled = (): void => {
+        this.#queuedSends--;
+      };
+      next.then(settled, settled);
       this.#sending = next.catch(() => {});
       return next;
     } catch (e) {
@@ -912,7 +921,10 @@ export class UnixConnection implements AsyncDisposable {
     }
   }
 
-  /** Closes every fd of the connection; pending operations settle at once. Idempotent. */
+  /**
+   * Closes every fd of the connection; pending operations settle at once (what a pending `send()` or `writable`
+   * has not handed to the kernel yet is dropped: await them first). Idempotent.
+   */
   close(): void {
     if (this.closed) return;
     this.#ready.cancel(closedError("connection"));

@@ -639,3 +639,48 @@ describe("UnixConnection: streams, scale, cancellation", () => {
     assert.deepEqual(fdsOpenedSince(before), []);
   });
 });
+
+describe("examples/peer_daemon.ts", () => {
+  test("serves its own user and root, denies others, and signals a client through its pidfd", {
+    skip: needsRoot,
+  }, async () => {
+    const home = mkdtempSync("/tmp/pidfd-daemon-");
+    chmodSync(home, 0o755);
+    const path = `${home}/daemon.sock`;
+    const daemon = start(RUNTIMES[0]![1](`${ROOT}examples/peer_daemon.ts`).concat(path));
+    try {
+      for (let i = 0; i < 400 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(statSync(path).mode & 0o777, 0o666);
+      {
+        await using connection = await connectUnix(path);
+        await connection.send(encoder.encode("whoami\n"));
+        const reply = JSON.parse(decoder.decode((await connection.receive())!.data));
+        using self = Pidfd.self();
+        assert.deepEqual(reply.pid, libc.getpid());
+        assert.equal(reply.id, String(self.id));
+      }
+      const denied = spawnSync("setpriv", [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "/usr/bin/python3",
+        "-c",
+        "import socket, sys\ns = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])\nprint(s.recv(100).decode().strip())",
+        path,
+      ], { encoding: "utf8" });
+      assert.equal(denied.stdout.trim(), "denied", denied.stderr);
+      const victim = python(
+        "import socket, sys, time\ns = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'stop-me\\n'); time.sleep(30)",
+        path,
+      );
+      const { code } = await victim.done;
+      assert.equal(code, null, "killed by the daemon's SIGTERM");
+      assert.equal(victim.child.signalCode, "SIGTERM");
+    } finally {
+      daemon.child.kill("SIGINT");
+      await daemon.done;
+      assert.equal(existsSync(path), false, "the daemon removed its socket");
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
