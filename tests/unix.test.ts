@@ -25,7 +25,16 @@ import {
   type UnixListener,
 } from "../mod.ts";
 import { AF_UNIX, LE, libc, SOCK_CLOEXEC, SOCK_STREAM, structBuffer } from "../ffi/mod.ts";
-import { fdSnapshot, fdsOpenedSince, isBun, needsRoot, ROOT, runtime, sleeper } from "./helpers.ts";
+import {
+  fdSnapshot,
+  fdsOpenedSince,
+  isBun,
+  needsRoot,
+  ROOT,
+  runtime,
+  sleeper,
+  statusInts,
+} from "./helpers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -240,8 +249,8 @@ describe("UnixConnection: peer identity", () => {
       assert.ok(peer.equals(again));
       assert.deepEqual(connection.peerCredentials(), {
         pid: c.pid,
-        uid: process.getuid!(),
-        gid: process.getgid!(),
+        uid: statusInts(c.pid, "Uid")[1],
+        gid: statusInts(c.pid, "Gid")[1],
       });
       await connection.send(encoder.encode("welcome"));
       connection.close();
