@@ -15,7 +15,7 @@ import type { OwnedFd } from "./fd.ts";
 import { type ReadyTarget, unwatch, watch } from "./waiter.ts";
 
 const CHUNK = 65536;
-const CHUNK_SIZE = BigInt(CHUNK);
+const SOCKET_CHUNK = 4 * CHUNK;
 const scratch = new Uint8Array(CHUNK);
 
 function closedError(): TypeError {
@@ -108,6 +108,11 @@ export interface PipeStream<S> {
  */
 export function readableFromFd(owner: OwnedFd, what = "pipe"): PipeStream<ReadableStream<Uint8Array>> {
   const end = new PipeEnd(owner);
+  const socket = what === "socket";
+  // A socket holds far more than a pipe's 64 KiB: it is read up to 256 KiB at a time, into a buffer that becomes
+  // the chunk itself when the read filled at least half of it (else the bytes are copied out).
+  let buffer = socket ? new Uint8Array(SOCKET_CHUNK) : scratch;
+  const size = BigInt(buffer.length);
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   const stream = new ReadableStream<Uint8Array>({
     start(c): void {
@@ -116,8 +121,13 @@ export function readableFromFd(owner: OwnedFd, what = "pipe"): PipeStream<Readab
     async pull(c): Promise<void> {
       try {
         for (;;) {
-          const r = libc.read(end.fd, scratch, CHUNK_SIZE);
-          if (r > 0) return c.enqueue(scratch.slice(0, r));
+          const r = libc.read(end.fd, buffer, size);
+          if (r > 0) {
+            if (!socket || 2 * r < buffer.length) return c.enqueue(buffer.slice(0, r));
+            c.enqueue(buffer.subarray(0, r));
+            buffer = new Uint8Array(SOCKET_CHUNK);
+            return;
+          }
           if (r === 0) {
             end.close();
             return c.close();
