@@ -49,6 +49,9 @@ export const EPOLL_EVENT = Object.freeze({
 /** `siginfo_t` as filled by `waitid`. */
 export const SIGINFO = Object.freeze({ size: 128, si_signo: 0, si_code: 8, si_pid: 16, si_status: 24 });
 
+/** `struct iovec`: `void *iov_base`, `size_t iov_len`. */
+export const IOVEC = Object.freeze({ size: 16, iov_base: 0, iov_len: 8 });
+
 /** `struct linux_dirent64`: `d_ino` u64, `d_off` s64, `d_reclen` u16, `d_type` u8, then the name. */
 export const DIRENT64 = Object.freeze({ d_reclen: 16, d_name: 19 });
 
@@ -57,9 +60,6 @@ export const SOCKADDR_UN = Object.freeze({ size: 110, sun_family: 0, sun_path: 2
 
 /** `struct ucred` (`SO_PEERCRED`, `SCM_CREDENTIALS`). */
 export const UCRED = Object.freeze({ size: 12, pid: 0, uid: 4, gid: 8 });
-
-/** `struct iovec` (64-bit). */
-export const IOVEC = Object.freeze({ size: 16, iov_base: 0, iov_len: 8 });
 
 /** `struct msghdr` (64-bit): pointers and `size_t` lengths are 8 bytes. */
 export const MSGHDR = Object.freeze({

@@ -11,6 +11,7 @@ import {
   Errno,
   LE,
   libc,
+  MADV_COLD,
   NS_GET_ID,
   NS_GET_PID_IN_PIDNS,
   O_CLOEXEC,
@@ -27,6 +28,8 @@ import {
   PIDFD_SELF_THREAD_GROUP,
   pidfd_send_signal,
   PIDFD_THREAD,
+  process_madvise,
+  process_mrelease,
   SIGINFO,
   SO_PEERPIDFD,
   SOCK_CLOEXEC,
@@ -70,6 +73,10 @@ export type Features = {
   readonly pidfdInfoCoredump: boolean;
   /** `NS_GET_ID` namespace ids, Linux 6.18. */
   readonly nsGetId: boolean;
+  /** `process_madvise(2)` (`Pidfd.adviseMemory`), Linux 5.10. */
+  readonly processMadvise: boolean;
+  /** `process_mrelease(2)` (`Pidfd.releaseMemory`), Linux 5.15. */
+  readonly processMrelease: boolean;
   /** glibc's `pidfd_spawnp` (2.39): `spawn()` gets the pidfd with the child instead of right after it. */
   readonly pidfdSpawn: boolean;
   /** `SO_PEERPIDFD`, `SO_PASSPIDFD` and `SCM_PIDFD` on AF_UNIX sockets, Linux 6.5. */
@@ -120,6 +127,10 @@ const PROBES: { readonly [K in keyof Features]: (p: Probed) => boolean } = {
   pidfdInfoExit: () => pidfd_send_signal(PIDFD_SELF_THREAD_GROUP, 0, 0) === 0,
   pidfdInfoCoredump: (p) => p.info >= 0 && (p.infoMask & PIDFD_INFO_COREDUMP) !== 0,
   nsGetId: (p) => p.pidns >= 0 && libc.ioctl_ptr(p.pidns, NS_GET_ID, structBuffer(8).bytes) === 0,
+  // No iovecs on the caller's own pidfd: 0 bytes advised, ENOSYS without the syscall.
+  processMadvise: (p) => p.pidfd >= 0 && process_madvise(p.pidfd, structBuffer(8).bytes, 0n, MADV_COLD) === 0,
+  // The caller is alive, not dying: EINVAL proves the syscall exists.
+  processMrelease: (p) => p.pidfd >= 0 && process_mrelease(p.pidfd) === -Errno.EINVAL,
   pidfdSpawn: () => libc.pidfd_spawnp !== null,
   peerPidfd: (p) => p.peerPidfd,
   peerPidfdAfterExit: (p) => p.peerPidfd && p.info >= 0 && (p.infoMask & PIDFD_INFO_COREDUMP) !== 0,

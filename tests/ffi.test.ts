@@ -44,6 +44,8 @@ describe("ffi constants", () => {
       pidfd_open: 434,
       clone3: 435,
       pidfd_getfd: 438,
+      process_madvise: 440,
+      process_mrelease: 448,
       waitid: 247,
     });
     assert.equal(c.SYSCALLS.aarch64.waitid, 95);

@@ -17,6 +17,9 @@ describe("PID reuse", () => {
     assert.equal(result.signal, "ESRCH");
     assert.equal(result.info, "ESRCH");
     assert.equal(result.namespace, "ESRCH");
+    assert.equal(result.memoryMaps, "ESRCH");
+    assert.equal(result.adviseMemory, "ESRCH");
+    assert.equal(result.releaseMemory, "ESRCH");
     assert.equal(result.oldAlive, false);
     assert.equal(result.sameId, false, "pidfs ids differ");
     assert.match(result.newState, /^[RS]$/, "the new process was not signalled");
