@@ -15,7 +15,6 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import process from "node:process";
 import { listenUnix } from "../mod.ts";
 
 const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
@@ -113,10 +112,10 @@ async function bunStream(path: string): Promise<number> {
   const server = bun.listen({
     unix: path,
     socket: {
-      data(_s: unknown, data: Uint8Array) {
+      data(_s: unknown, data: Uint8Array): void {
         received += data.length;
       },
-      close() {
+      close(): void {
         done();
       },
     },
@@ -135,7 +134,7 @@ async function bunStream(path: string): Promise<number> {
     socket.end();
   };
   const start = performance.now();
-  await bun.connect({ unix: path, socket: { open: pump, drain: pump, data() {} } });
+  await bun.connect({ unix: path, socket: { open: pump, drain: pump, data(): void {} } });
   await finished;
   const mbs = STREAM_BYTES / 1e6 / ((performance.now() - start) / 1e3);
   server.stop(true);
