@@ -15,8 +15,12 @@ import type { OwnedFd } from "./fd.ts";
 import { type ReadyTarget, unwatch, watch } from "./waiter.ts";
 
 const CHUNK = 65536;
-const SOCKET_CHUNK = 4 * CHUNK;
+const CHUNK_SIZE = BigInt(CHUNK);
 const scratch = new Uint8Array(CHUNK);
+/** A socket holds far more than a pipe's 64 KiB: it is read up to 256 KiB at a time. */
+const SOCKET_CHUNK = 4 * CHUNK;
+const SOCKET_CHUNK_SIZE = BigInt(SOCKET_CHUNK);
+let socketScratch = new Uint8Array(SOCKET_CHUNK);
 
 function closedError(): TypeError {
   return new TypeError("The pipe is closed");
@@ -103,16 +107,12 @@ export interface PipeStream<S> {
 }
 
 /**
- * A byte stream reading a non-blocking pipe end (or socket fd, `what: "socket"`) to EOF; the stream owns and
- * closes it.
+ * A byte stream reading a non-blocking pipe end (or socket fd, with `socket`) to EOF; the stream owns and closes
+ * it.
  */
-export function readableFromFd(owner: OwnedFd, what = "pipe"): PipeStream<ReadableStream<Uint8Array>> {
+export function readableFromFd(owner: OwnedFd, socket = false): PipeStream<ReadableStream<Uint8Array>> {
   const end = new PipeEnd(owner);
-  const socket = what === "socket";
-  // A socket holds far more than a pipe's 64 KiB: it is read up to 256 KiB at a time, into a buffer that becomes
-  // the chunk itself when the read filled at least half of it (else the bytes are copied out).
-  let buffer = socket ? new Uint8Array(SOCKET_CHUNK) : scratch;
-  const size = BigInt(buffer.length);
+  const what = socket ? "socket" : "pipe";
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   const stream = new ReadableStream<Uint8Array>({
     start(c): void {
@@ -121,11 +121,13 @@ export function readableFromFd(owner: OwnedFd, what = "pipe"): PipeStream<Readab
     async pull(c): Promise<void> {
       try {
         for (;;) {
-          const r = libc.read(end.fd, buffer, size);
+          const buffer = socket ? socketScratch : scratch;
+          const r = libc.read(end.fd, buffer, socket ? SOCKET_CHUNK_SIZE : CHUNK_SIZE);
           if (r > 0) {
             if (!socket || 2 * r < buffer.length) return c.enqueue(buffer.slice(0, r));
+            // A read that filled at least half of it takes the buffer itself as its chunk.
             c.enqueue(buffer.subarray(0, r));
-            buffer = new Uint8Array(SOCKET_CHUNK);
+            socketScratch = new Uint8Array(SOCKET_CHUNK);
             return;
           }
           if (r === 0) {

@@ -692,7 +692,7 @@ export class UnixConnection implements AsyncDisposable {
     }
     this.#fd();
     this.#reading = "stream";
-    return (this.#readable ??= readableFromFd(this.#dup(), "socket")).stream;
+    return (this.#readable ??= readableFromFd(this.#dup(), true)).stream;
   }
 
   /**

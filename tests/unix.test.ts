@@ -488,6 +488,21 @@ s.recv(1)`,
     await c.done;
   });
 
+  test("send() of more than the socket buffer holds (a subarray) arrives intact through receive()", async () => {
+    await using p = await pair();
+    const data = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 7 + (i >> 11)) & 0xff);
+    const part = data.subarray(5);
+    const sending = p.client.send(part);
+    const received = new Uint8Array(part.length);
+    for (let got = 0; got < part.length;) {
+      const message = await p.server.receive();
+      received.set(message!.data, got);
+      got += message!.data.length;
+    }
+    await sending;
+    assert.deepEqual(received, part);
+  });
+
   test("send() refuses bad pidfds before sending anything", async () => {
     await using p = await pair();
     const closed = Pidfd.self();
