@@ -25,6 +25,7 @@ import {
   type UnixListener,
 } from "../mod.ts";
 import { AF_UNIX, LE, libc, SOCK_CLOEXEC, SOCK_STREAM, structBuffer } from "../ffi/mod.ts";
+import { code } from "./fixtures/reuse_pid.ts";
 import {
   fdSnapshot,
   fdsOpenedSince,
@@ -70,15 +71,6 @@ function start(argv: string[]): Child {
 
 function python(script: string, ...args: string[]): Child {
   return start(["python3", "-c", script, ...args]);
-}
-
-function errorCode(fn: () => unknown): string {
-  try {
-    fn();
-    return "ok";
-  } catch (e) {
-    return e instanceof SyscallError ? e.code : String(e);
-  }
 }
 
 function rawSocketPair(): [number, number] {
@@ -273,7 +265,7 @@ describe("UnixConnection: peer identity", () => {
     assert.ok(sender.equals(early));
     assert.equal(sender.pid, 0, "reaped before the message was read: no pid to tell");
     assert.equal(sender.info({ exit: true }).exitStatus, 7 << 8);
-    assert.equal(errorCode(() => sender.sendSignal(0)), "ESRCH");
+    assert.equal(code(() => sender.sendSignal(0)), "ESRCH");
     using late = connection.peer(); // the peer has been reaped (6.16)
     assert.ok(late.equals(early));
     assert.equal(late.pid, c.pid);
@@ -352,7 +344,7 @@ s.recv(1)`,
       }
       const unconnected = libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
       try {
-        assert.equal(errorCode(() => Pidfd.fromSocketPeer(unconnected)), "ENODATA");
+        assert.equal(code(() => Pidfd.fromSocketPeer(unconnected)), "ENODATA");
       } finally {
         libc.close(unconnected);
       }

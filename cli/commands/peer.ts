@@ -4,11 +4,11 @@
  * @module
  */
 
-import { connectUnix, type Pidfd, UnsupportedError } from "../../mod.ts";
+import { connectUnix, type Pidfd } from "../../mod.ts";
 import { parseCommand } from "../args.ts";
 import type { Context } from "../context.ts";
 import { json, pairs, show } from "../format.ts";
-import { commandOf, unlessHidden, userName } from "../procs.ts";
+import { commandOf, pidfsId, unlessHidden, userName } from "../procs.ts";
 import { EXIT, UsageError } from "../usage.ts";
 
 /** The peer, as `peer --json` prints it. */
@@ -82,16 +82,6 @@ function describe(socket: string, pidfd: Pidfd): PeerInfo {
     cgroupId: i.cgroupId,
     cgroup,
   };
-}
-
-/** The pidfs id, or `null` before Linux 6.9 (no pidfs). */
-function pidfsId(pidfd: Pidfd): bigint | null {
-  try {
-    return pidfd.id;
-  } catch (e) {
-    if (e instanceof UnsupportedError) return null;
-    throw e;
-  }
 }
 
 function rows(p: PeerInfo): [string, string][] {
