@@ -20,6 +20,7 @@ const EXPECTED: [string, RegExp][] = [
   ["child.output()", /^3 "hello\\n"\n$/],
   ["pidfd.memoryMaps()", /^true\ntrue\n$/],
   ["PidNamespace.of(init)", /^true\n1\n\[ \d+, 1 \]\nName:\tsh true\n$/],
+  ["namespaces: box.pidfd", /^box 0 1\n$/],
 ];
 
 describe("README examples", () => {
