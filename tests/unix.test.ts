@@ -695,8 +695,8 @@ describe("examples/peer_daemon.ts", () => {
     } finally {
       daemon.child.kill("SIGINT");
       await daemon.done;
-      assert.equal(existsSync(path), false, "the daemon removed its socket");
-      rmSync(home, { recursive: true, force: true });
     }
+    assert.equal(existsSync(path), false, "the daemon removed its socket");
+    rmSync(home, { recursive: true, force: true });
   });
 });
