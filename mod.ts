@@ -25,22 +25,19 @@
 export { SyscallError, UnsupportedError } from "./src/errors.ts";
 export { OwnedFd } from "./src/fd.ts";
 export { type MemoryAdvice, type MemoryMap, type MemoryRange } from "./src/memory.ts";
-export { Namespace, NAMESPACE_KINDS, type NamespaceKind, type NamespaceType } from "./src/namespace.ts";
+export { NAMESPACE_KINDS, type NamespaceKind, type NamespaceType } from "./src/namespace.ts";
 export {
+  Namespace,
   Pidfd,
   type PidfdInfo,
   type PidfdInfoField,
   type PidfdInfoOptions,
   type PidfdOpenOptions,
+  PidNamespace,
   type SendSignalOptions,
 } from "./src/pidfd.ts";
-export {
-  PidNamespace,
-  type PidTranslateOptions,
-  translatePid,
-  type TranslatePidOptions,
-  type TranslationMethod,
-} from "./src/pid_namespace.ts";
+export { type PidTranslateOptions, type TranslationMethod } from "./src/pid_translate.ts";
+export { translatePid, type TranslatePidOptions } from "./src/translate.ts";
 export { ProcDir } from "./src/proc_dir.ts";
 export {
   type ClassicSignalName,
@@ -64,4 +61,5 @@ export {
   type UnixMessage,
   type UnixSendOptions,
 } from "./src/unix.ts";
-export { exits, type ExitStatus, type PidfdExit, waitAny, type WaitOptions } from "./src/wait.ts";
+export { type ExitStatus, type PidfdExit, type WaitOptions } from "./src/wait.ts";
+export { exits, waitAny } from "./src/wait_many.ts";

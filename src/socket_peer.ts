@@ -59,7 +59,7 @@ function getsockopt(fd: number, name: number, buf: Uint8Array): number {
 export function assertUnixSocket(fd: number): void {
   const r = getsockopt(fd, SO_DOMAIN, intBuf.bytes);
   if (r === -Errno.ENOTSOCK) throw new TypeError(`fd ${fd} is not a socket`);
-  if (r < 0) throw new SyscallError("getsockopt", -r, `${fd}, SO_DOMAIN`);
+  if (r < 0) throw new SyscallError({ syscall: "getsockopt", errno: -r, subject: `${fd}, SO_DOMAIN` });
   const domain = intBuf.view.getInt32(0, LE);
   if (domain !== AF_UNIX) throw new TypeError(`fd ${fd} is not an AF_UNIX socket (its domain is ${domain})`);
 }
@@ -68,7 +68,7 @@ export function assertUnixSocket(fd: number): void {
 export function peerCredentials(fd: number, subject: string): PeerCredentials {
   lenBuf.view.setUint32(0, UCRED.size, LE);
   const r = libc.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, ucredBuf.bytes, lenBuf.bytes);
-  if (r < 0) throw new SyscallError("getsockopt", -r, `${subject}, SO_PEERCRED`);
+  if (r < 0) throw new SyscallError({ syscall: "getsockopt", errno: -r, subject: `${subject}, SO_PEERCRED` });
   const { view } = ucredBuf;
   return {
     pid: view.getInt32(UCRED.pid, LE),
@@ -91,7 +91,9 @@ export function peerPidfd(fd: number, subject: string): { fd: number; pid: numbe
     throw new UnsupportedError("peerPidfd", "SO_PEERPIDFD needs Linux ≥ 6.5; this kernel lacks it");
   }
   const r = getsockopt(fd, SO_PEERPIDFD, intBuf.bytes);
-  if (r < 0) throw new SyscallError("getsockopt", -r, `${subject}, SO_PEERPIDFD`);
+  if (r < 0) {
+    throw new SyscallError({ syscall: "getsockopt", errno: -r, subject: `${subject}, SO_PEERPIDFD` });
+  }
   const pidfd = intBuf.view.getInt32(0, LE);
   try {
     let pid = pidOfPidfd(pidfd);
@@ -116,12 +118,12 @@ export function pidOfPidfd(pidfd: number): number {
     const r = libc.ioctl_ptr(pidfd, PIDFD_GET_INFO, bytes);
     if (r === -Errno.ESRCH) return -1;
     if (r === -Errno.EREMOTE) return 0;
-    if (r < 0) throw new SyscallError("PIDFD_GET_INFO", -r, `fd ${pidfd}`);
+    if (r < 0) throw new SyscallError({ syscall: "PIDFD_GET_INFO", errno: -r, subject: `fd ${pidfd}` });
     return view.getUint32(PIDFD_INFO.pid, LE);
   }
   const pid = intsField(readText(`/proc/self/fdinfo/${pidfd}`), "Pid")?.[0];
   if (pid === undefined) {
-    throw new UnsupportedError("pidfd_fdinfo", "fdinfo of a pidfd has no Pid: line (Linux < 5.3)");
+    throw new UnsupportedError("pidfdFdinfo", "fdinfo of a pidfd has no Pid: line (Linux < 5.3)");
   }
   return pid;
 }

@@ -1,5 +1,5 @@
 /**
- * Web streams over non-blocking pipe fds, served by the module's one epoll waiter (`src/waiter.ts`): a read or
+ * Web streams over non-blocking pipe fds, served by the module's one epoll reactor (`src/reactor.ts`): a read or
  * write that would block waits for readiness there instead of occupying a thread.
  *
  * Each pipe end is an {@link OwnedFd} held by exactly one stream: the number is read through the owner at every
@@ -12,7 +12,7 @@
 import { EPOLLIN, EPOLLOUT, Errno, libc, MSG_NOSIGNAL, SHUT_WR } from "../ffi/mod.ts";
 import { SyscallError } from "./errors.ts";
 import type { OwnedFd } from "./fd.ts";
-import { type ReadyTarget, unwatch, watch } from "./waiter.ts";
+import { type ReadyTarget, unwatch, watch } from "./reactor.ts";
 
 const CHUNK = 65536;
 const CHUNK_SIZE = BigInt(CHUNK);
@@ -135,7 +135,9 @@ export function readableFromFd(owner: OwnedFd, socket = false): PipeStream<Reada
             return c.close();
           }
           if (r === -Errno.EAGAIN) await end.wait(false);
-          else if (r !== -Errno.EINTR) throw new SyscallError("read", -r, `${what} fd ${end.fd}`);
+          else if (r !== -Errno.EINTR) {
+            throw new SyscallError({ syscall: "read", errno: -r, subject: `${what} fd ${end.fd}` });
+          }
         }
       } catch (e) {
         end.close(); // an errored stream gets no cancel() call
@@ -173,7 +175,8 @@ export function writableToFd(owner: OwnedFd, socket = false): PipeStream<Writabl
           if (r >= 0) offset += r;
           else if (r === -Errno.EAGAIN) await end.wait(true);
           else if (r !== -Errno.EINTR) {
-            throw new SyscallError(socket ? "send" : "write", -r, `${what} fd ${end.fd}`); // EPIPE
+            const syscall = socket ? "send" : "write";
+            throw new SyscallError({ syscall, errno: -r, subject: `${what} fd ${end.fd}` }); // EPIPE
           }
         }
       } catch (e) {

@@ -49,12 +49,12 @@ import {
   STAT,
   structBuffer,
 } from "../ffi/mod.ts";
-import { assertOptions, booleanOption, describe, SyscallError } from "./errors.ts";
-import { closeRaw, type OwnedFd, ownFd } from "./fd.ts";
-import { adoptPidfd, EMFILE_HINT, Pidfd } from "./pidfd.ts";
+import { assertOptions, booleanOption, describe, EMFILE_HINT, SyscallError } from "./errors.ts";
+import { adoptFd, closeRaw, type OwnedFd } from "./fd.ts";
+import { adoptPidfd, Pidfd } from "./pidfd.ts";
 import { isPidfd, type PeerCredentials, peerCredentials, peerPidfd, pidOfPidfd } from "./socket_peer.ts";
 import { type PipeStream, readableFromFd, writableToFd } from "./stream.ts";
-import { type ReadyTarget, rearm, unwatch, watch } from "./waiter.ts";
+import { type ReadyTarget, rearm, unwatch, watch } from "./reactor.ts";
 
 export type { PeerCredentials } from "./socket_peer.ts";
 
@@ -165,16 +165,23 @@ function unixAddress(path: unknown): Address {
 function newSocket(what: string): OwnedFd {
   const fd = libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
-    throw new SyscallError("socket", -fd, what, undefined, fd === -Errno.EMFILE ? EMFILE_HINT : undefined);
+    throw new SyscallError({
+      syscall: "socket",
+      errno: -fd,
+      subject: what,
+      detail: fd === -Errno.EMFILE ? EMFILE_HINT : undefined,
+    });
   }
-  return ownFd(fd);
+  return adoptFd(fd);
 }
 
 function setPassPidfd(fd: number, display: string): void {
   const one = structBuffer(4);
   one.view.setInt32(0, 1, LE);
   const r = libc.setsockopt(fd, SOL_SOCKET, SO_PASSPIDFD, one.bytes, 4);
-  if (r < 0) throw new SyscallError("setsockopt", -r, `${display}, SO_PASSPIDFD`);
+  if (r < 0) {
+    throw new SyscallError({ syscall: "setsockopt", errno: -r, subject: `${display}, SO_PASSPIDFD` });
+  }
 }
 
 // ---- Binding with a mode -----------------------------------------------------------------------------------
@@ -211,32 +218,38 @@ function bindWithMode(fd: number, address: Address, mode: number): string {
     const r = libc.mkdirat(AT_FDCWD, c, 0o700);
     if (r === 0) break;
     if (r !== -Errno.EEXIST || attempt === 8) {
-      throw new SyscallError(
-        "mkdirat",
-        -r,
-        path,
-        undefined,
-        "creating a private directory beside the socket",
-      );
+      throw new SyscallError({
+        syscall: "mkdirat",
+        errno: -r,
+        subject: path,
+        detail: "creating a private directory beside the socket",
+      });
     }
   }
   const dirfd = libc.openat(AT_FDCWD, cPath(tmp)!, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
   const name = cPath("s")!.slice();
   try {
-    if (dirfd < 0) throw new SyscallError("open", -dirfd, tmp);
+    if (dirfd < 0) throw new SyscallError({ syscall: "open", errno: -dirfd, subject: tmp });
     // The temporary name must fit sun_path too; through the directory's fd it always does.
     const inside = `${tmp}/s`;
     const tmpAddress = unixAddress(
       encoder.encode(inside).length < SOCKADDR_UN.pathMax ? inside : `/proc/self/fd/${dirfd}/s`,
     );
     let r = libc.bind(fd, tmpAddress.bytes, tmpAddress.length);
-    if (r < 0) throw new SyscallError("bind", -r, path);
+    if (r < 0) throw new SyscallError({ syscall: "bind", errno: -r, subject: path });
     r = libc.fchmodat(dirfd, name, mode, 0);
-    if (r < 0) throw new SyscallError("fchmodat", -r, path);
+    if (r < 0) throw new SyscallError({ syscall: "fchmodat", errno: -r, subject: path });
     const id = fileId(dirfd, "s");
     r = libc.renameat2(dirfd, name, AT_FDCWD, cPath(path)!.slice(), RENAME_NOREPLACE);
     if (r === -Errno.EEXIST) throw addressInUse(path);
-    if (r < 0) throw new SyscallError("renameat2", -r, path, undefined, "moving the socket into place");
+    if (r < 0) {
+      throw new SyscallError({
+        syscall: "renameat2",
+        errno: -r,
+        subject: path,
+        detail: "moving the socket into place",
+      });
+    }
     return id!;
   } finally {
     if (dirfd >= 0) {
@@ -248,13 +261,12 @@ function bindWithMode(fd: number, address: Address, mode: number): string {
 }
 
 function addressInUse(path: string): SyscallError {
-  return new SyscallError(
-    "bind",
-    Errno.EADDRINUSE,
-    path,
-    undefined,
-    "the path exists; a stale socket file is never removed here: unlink it if no server uses it",
-  );
+  return new SyscallError({
+    syscall: "bind",
+    errno: Errno.EADDRINUSE,
+    subject: path,
+    detail: "the path exists; a stale socket file is never removed here: unlink it if no server uses it",
+  });
 }
 
 // ---- Readiness -----------------------------------------------------------------------------------------------
@@ -397,11 +409,11 @@ export function listenUnix(path: string, options?: ListenUnixOptions): UnixListe
     } else {
       const r = libc.bind(fd, address.bytes, address.length);
       if (r === -Errno.EADDRINUSE) throw addressInUse(address.display);
-      if (r < 0) throw new SyscallError("bind", -r, address.display);
+      if (r < 0) throw new SyscallError({ syscall: "bind", errno: -r, subject: address.display });
       if (address.file !== null) created = fileId(AT_FDCWD, address.file);
     }
     const r = libc.listen(fd, backlog);
-    if (r < 0) throw new SyscallError("listen", -r, address.display);
+    if (r < 0) throw new SyscallError({ syscall: "listen", errno: -r, subject: address.display });
     return new UnixListener(INTERNAL, path, socket, address, created);
   } catch (e) {
     if (created !== null) unlinkIfOurs(address.file!, created);
@@ -467,16 +479,15 @@ export class UnixListener implements AsyncDisposable, AsyncIterable<UnixConnecti
     for (;;) {
       if (this.closed) throw closedError("listener");
       const fd = libc.accept4(this.#socket.fd, null, null, SOCK_CLOEXEC | SOCK_NONBLOCK);
-      if (fd >= 0) return new UnixConnection(INTERNAL, ownFd(fd), this.#address.display);
+      if (fd >= 0) return new UnixConnection(INTERNAL, adoptFd(fd), this.#address.display);
       if (fd === -Errno.EAGAIN) await this.#ready.wait(false);
       else if (fd !== -Errno.EINTR && fd !== -Errno.ECONNABORTED) {
-        throw new SyscallError(
-          "accept4",
-          -fd,
-          this.#address.display,
-          undefined,
-          fd === -Errno.EMFILE ? EMFILE_HINT : undefined,
-        );
+        throw new SyscallError({
+          syscall: "accept4",
+          errno: -fd,
+          subject: this.#address.display,
+          detail: fd === -Errno.EMFILE ? EMFILE_HINT : undefined,
+        });
       }
     }
   }
@@ -560,7 +571,9 @@ async function connecting(
     for (let delay = 1;; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
       const r = libc.connect(socket.fd, address.bytes, address.length);
       if (r === 0) return new UnixConnection(INTERNAL, socket, address.display);
-      if (r !== -Errno.EAGAIN && r !== -Errno.EINTR) throw new SyscallError("connect", -r, address.display);
+      if (r !== -Errno.EAGAIN && r !== -Errno.EINTR) {
+        throw new SyscallError({ syscall: "connect", errno: -r, subject: address.display });
+      }
       await pause(delay, signal);
     }
   } catch (e) {
@@ -670,15 +683,14 @@ export class UnixConnection implements AsyncDisposable {
   #dup(): OwnedFd {
     const fd = libc.fcntl(this.#fd(), F_DUPFD_CLOEXEC, 0);
     if (fd < 0) {
-      throw new SyscallError(
-        "fcntl",
-        -fd,
-        `${this.#subject}, F_DUPFD_CLOEXEC`,
-        undefined,
-        fd === -Errno.EMFILE ? EMFILE_HINT : undefined,
-      );
+      throw new SyscallError({
+        syscall: "fcntl",
+        errno: -fd,
+        subject: `${this.#subject}, F_DUPFD_CLOEXEC`,
+        detail: fd === -Errno.EMFILE ? EMFILE_HINT : undefined,
+      });
     }
-    return ownFd(fd);
+    return adoptFd(fd);
   }
 
   /**
@@ -815,7 +827,9 @@ export class UnixConnection implements AsyncDisposable {
       const r = libc.sendmsg(fd, msg.bytes, MSG_NOSIGNAL);
       if (r >= 0) offset += r;
       else if (r === -Errno.EAGAIN) await this.#ready.wait(true);
-      else if (r !== -Errno.EINTR) throw new SyscallError("sendmsg", -r, this.#subject);
+      else if (r !== -Errno.EINTR) {
+        throw new SyscallError({ syscall: "sendmsg", errno: -r, subject: this.#subject });
+      }
     }
   }
 
@@ -864,7 +878,9 @@ export class UnixConnection implements AsyncDisposable {
       const r = libc.recvmsg(this.#socket.fd, msg.bytes, MSG_CMSG_CLOEXEC);
       if (r >= 0) return this.#message(r);
       if (r === -Errno.EAGAIN) await this.#ready.wait(false);
-      else if (r !== -Errno.EINTR) throw new SyscallError("recvmsg", -r, this.#subject);
+      else if (r !== -Errno.EINTR) {
+        throw new SyscallError({ syscall: "recvmsg", errno: -r, subject: this.#subject });
+      }
     }
   }
 
@@ -879,14 +895,14 @@ export class UnixConnection implements AsyncDisposable {
     if (senderFd >= 0) pending.push(senderFd);
     try {
       if (flags & MSG_CTRUNC) {
-        throw new SyscallError(
-          "recvmsg",
-          Errno.EMSGSIZE,
-          this.#subject,
-          undefined,
-          `MSG_CTRUNC: the peer sent more fds than a message may carry here (${MAX_RECEIVED_PIDFDS}); ` +
+        throw new SyscallError({
+          syscall: "recvmsg",
+          errno: Errno.EMSGSIZE,
+          subject: this.#subject,
+          detail:
+            `MSG_CTRUNC: the peer sent more fds than a message may carry here (${MAX_RECEIVED_PIDFDS}); ` +
             `the ${pending.length} that arrived were closed and the ${length} bytes dropped`,
-        );
+        });
       }
       let sender: Pidfd | null = null;
       if (senderFd >= 0) {

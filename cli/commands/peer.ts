@@ -30,8 +30,7 @@ export interface PeerInfo {
 
 /** Runs `pidfd peer`. */
 export async function peer(args: string[], ctx: Context): Promise<number> {
-  const { values, positionals } = parseCommand("peer", args, {});
-  if (values.json) ctx.json = true;
+  const { positionals } = parseCommand(ctx, "peer", args, {});
   if (positionals.length !== 1) {
     throw new UsageError(
       positionals.length === 0 ? "missing <socket path>" : "expected one <socket path>",

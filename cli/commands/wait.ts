@@ -29,11 +29,10 @@ export interface ExitRecord {
 
 /** Runs `pidfd wait`. */
 export async function wait(args: string[], ctx: Context): Promise<number> {
-  const { values, positionals } = parseCommand("wait", args, {
+  const { values, positionals } = parseCommand(ctx, "wait", args, {
     timeout: { type: "string" },
     count: { type: "string" },
   });
-  if (values.json) ctx.json = true;
   const pids = [...new Set(parsePids(positionals, "wait"))];
   const timeout = values.timeout === undefined ? undefined : parseDuration(values.timeout, "wait", "timeout");
   const count = values.count === undefined ? pids.length : parseCount(values.count, "wait", "count");
