@@ -35,6 +35,7 @@ import {
   runtime,
   sleeper,
   statusInts,
+  withHiddenFeatures,
 } from "./helpers.ts";
 
 const encoder = new TextEncoder();
@@ -356,6 +357,14 @@ s.recv(1)`,
     assert.throws(() => Pidfd.fromSocketPeer(pidfd.fd), TypeError);
     assert.throws(() => Pidfd.fromSocketPeer(-1), RangeError);
     assert.throws(() => Pidfd.fromSocketPeer("3" as unknown as number), TypeError);
+  });
+
+  test("without SO_PEERPIDFD (hidden): peer() and fromSocketPeer() are UnsupportedError; the rest works", () => {
+    const out = withHiddenFeatures("peerPidfd", "peer");
+    assert.equal(out["peer"], "UnsupportedError peerPidfd");
+    assert.equal(out["fromSocketPeer"], "UnsupportedError peerPidfd");
+    assert.equal(out["credentials"], true);
+    assert.equal(out["received"], "x");
   });
 
   test("a closed connection throws TypeError from every member", async () => {
