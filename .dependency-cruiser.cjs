@@ -7,9 +7,9 @@ const FLOORS = [
   ["fds", "^src/(fd|procfs|pidfd_info|supports)\\.ts$"],
   ["reactor", "^src/(reactor|stream|namespace)\\.ts$"],
   ["mechanics", "^src/(pid_translate|translation_errors|procfs_mount)\\.ts$"],
-  ["waiting", "^src/(wait|proc_dir|memory)\\.ts$"],
+  ["waiting", "^src/(wait|proc_dir|memory|socket_peer)\\.ts$"],
   ["handles", "^src/pidfd\\.ts$"],
-  ["top", "^src/(wait_many|spawn|spawn_namespaces|translate)\\.ts$"],
+  ["top", "^src/(wait_many|spawn|spawn_namespaces|translate|unix)\\.ts$"],
   ["api", "^(mod|procfs)\\.ts$"],
 ];
 

@@ -50,5 +50,17 @@ export {
 } from "./src/signals.ts";
 export { spawn, type SpawnOptions, type Stdio, Subprocess, type SubprocessOutput } from "./src/spawn.ts";
 export { type Features, supports } from "./src/supports.ts";
+export {
+  connectUnix,
+  type ConnectUnixOptions,
+  listenUnix,
+  type ListenUnixOptions,
+  MAX_RECEIVED_PIDFDS,
+  type PeerCredentials,
+  UnixConnection,
+  UnixListener,
+  type UnixMessage,
+  type UnixSendOptions,
+} from "./src/unix.ts";
 export { type ExitStatus, type PidfdExit, type WaitOptions } from "./src/wait.ts";
 export { exits, waitAny } from "./src/wait_many.ts";

@@ -264,6 +264,23 @@ ${COMMON}
 `,
     async () => (await import("./commands/reclaim.ts")).reclaim,
   ),
+  peer: command(
+    "peer",
+    "the process that serves a Unix socket, as the kernel identifies it",
+    `USAGE
+  pidfd peer [--json] <socket path>
+
+Connects to the AF_UNIX stream socket at <socket path> (an abstract name as '@name', as ss prints it) and
+prints the process that listens on it: pid, pidfs id, effective uid and gid, command line, its PID namespace
+(nsfs inode) and its pid inside, the NSpid chain, and its cgroup. The process comes from SO_PEERPIDFD (Linux
+>= 6.5): the kernel's own record of who called listen(), never a guess from a pid. Connecting needs write
+permission on the socket file; the server sees a connection that closes at once.
+
+OPTIONS
+${COMMON}
+`,
+    async () => (await import("./commands/peer.ts")).peer,
+  ),
 });
 
 /**

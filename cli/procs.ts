@@ -5,7 +5,7 @@
  * @module
  */
 
-import { Pidfd, PidNamespace, supports, SyscallError } from "../mod.ts";
+import { Pidfd, PidNamespace, supports, SyscallError, UnsupportedError } from "../mod.ts";
 import { readText } from "../procfs.ts";
 import type { NamespaceSpec } from "./args.ts";
 import { reason } from "./errors.ts";
@@ -135,6 +135,16 @@ export function unlessHidden<T>(get: () => T): T | null {
     if (e instanceof SyscallError && (e.code === "EACCES" || e.code === "EPERM" || e.code === "ESRCH")) {
       return null;
     }
+    throw e;
+  }
+}
+
+/** The pidfs id, or `null` before Linux 6.9 (no pidfs). */
+export function pidfsId(pidfd: Pidfd): bigint | null {
+  try {
+    return pidfd.id;
+  } catch (e) {
+    if (e instanceof UnsupportedError) return null;
     throw e;
   }
 }

@@ -197,6 +197,35 @@ export const PROC_SUPER_MAGIC = 0x9fa0;
 /** The nsfs inode of the initial PID namespace (fixed since Linux 3.8; `PID_NS_INIT_INO` in 6.18 UAPI). */
 export const PID_NS_INIT_INO = 0xeffffffc;
 
+/** AF_UNIX sockets (`sys/socket.h`, `asm-generic/socket.h`; the same on x86_64 and aarch64). */
+export const AF_UNIX = 1;
+export const SOCK_STREAM = 1;
+export const SOCK_NONBLOCK = 0o4000;
+export const SOCK_CLOEXEC = 0o2000000;
+export const SOL_SOCKET = 1;
+export const SO_TYPE = 3;
+export const SO_ERROR = 4;
+export const SO_PASSCRED = 16;
+export const SO_PEERCRED = 17;
+export const SO_DOMAIN = 39;
+export const SO_PASSPIDFD = 76;
+export const SO_PEERPIDFD = 77;
+export const SCM_RIGHTS = 1;
+export const SCM_CREDENTIALS = 2;
+export const SCM_PIDFD = 4;
+export const MSG_CTRUNC = 0x8;
+export const MSG_NOSIGNAL = 0x4000;
+export const MSG_CMSG_CLOEXEC = 0x40000000;
+export const SHUT_WR = 1;
+/** The most fds one `SCM_RIGHTS` message may carry (`SCM_MAX_FD`). */
+export const SCM_MAX_FD = 253;
+
+/** `*at` flags, `renameat2` flags and `fcntl(F_DUPFD_CLOEXEC)`. */
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_REMOVEDIR = 0x200;
+export const RENAME_NOREPLACE = 1;
+export const F_DUPFD_CLOEXEC = 1030;
+
 /** errno values (identical on x86_64 and aarch64). */
 export const Errno = {
   EPERM: 1,
@@ -215,6 +244,7 @@ export const Errno = {
   EFAULT: 14,
   EBUSY: 16,
   EEXIST: 17,
+  EXDEV: 18,
   ENOTDIR: 20,
   EISDIR: 21,
   EINVAL: 22,
@@ -229,10 +259,22 @@ export const Errno = {
   ENAMETOOLONG: 36,
   ENOSYS: 38,
   ELOOP: 40,
+  ENODATA: 61,
   EREMOTE: 66,
   EOVERFLOW: 75,
   EUSERS: 87,
+  ENOTSOCK: 88,
+  EMSGSIZE: 90,
+  ENOPROTOOPT: 92,
   EOPNOTSUPP: 95,
+  EAFNOSUPPORT: 97,
+  EADDRINUSE: 98,
+  ECONNABORTED: 103,
+  ECONNRESET: 104,
+  ENOBUFS: 105,
+  ENOTCONN: 107,
   ETIMEDOUT: 110,
+  ECONNREFUSED: 111,
+  EINPROGRESS: 115,
   ESTALE: 116,
 } as const;

@@ -55,6 +55,35 @@ export const IOVEC = Object.freeze({ size: 16, iov_base: 0, iov_len: 8 });
 /** `struct linux_dirent64`: `d_ino` u64, `d_off` s64, `d_reclen` u16, `d_type` u8, then the name. */
 export const DIRENT64 = Object.freeze({ d_reclen: 16, d_name: 19 });
 
+/** `struct sockaddr_un`: `sa_family_t` then `sun_path[108]` (the limit includes the terminating NUL). */
+export const SOCKADDR_UN = Object.freeze({ size: 110, sun_family: 0, sun_path: 2, pathMax: 108 });
+
+/** `struct ucred` (`SO_PEERCRED`, `SCM_CREDENTIALS`). */
+export const UCRED = Object.freeze({ size: 12, pid: 0, uid: 4, gid: 8 });
+
+/** `struct msghdr` (64-bit): pointers and `size_t` lengths are 8 bytes. */
+export const MSGHDR = Object.freeze({
+  size: 56,
+  msg_name: 0,
+  msg_namelen: 8,
+  msg_iov: 16,
+  msg_iovlen: 24,
+  msg_control: 32,
+  msg_controllen: 40,
+  msg_flags: 48,
+});
+
+/**
+ * `struct cmsghdr` (64-bit): `size_t cmsg_len`, `int cmsg_level`, `int cmsg_type`, then the data, each message
+ * aligned to 8 bytes (`CMSG_ALIGN`).
+ */
+export const CMSGHDR = Object.freeze({ cmsg_len: 0, cmsg_level: 8, cmsg_type: 12, data: 16, align: 8 });
+
+/** `CMSG_SPACE(n)`: the bytes a control message with `n` bytes of data takes in a control buffer. */
+export function cmsgSpace(n: number): number {
+  return CMSGHDR.data + Math.ceil(n / CMSGHDR.align) * CMSGHDR.align;
+}
+
 /** A buffer and a little-endian view of it, allocated once per struct kind. */
 export interface StructBuffer {
   readonly bytes: Uint8Array;

@@ -116,6 +116,44 @@ export const SYMBOLS = {
   epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32" },
   /** int eventfd(unsigned int initval, int flags); */
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  // AF_UNIX sockets (src/socket_peer.ts, src/unix.ts). Addresses and option values are passed as buffers with
+  // their lengths; `msghdr` carries raw addresses of long-lived buffers (ffi `memory.addressOf`).
+  /** int socket(int domain, int type, int protocol); */
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  /** int socketpair(int domain, int type, int protocol, int sv[2]); */
+  socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  /** int bind(int fd, const struct sockaddr *addr, socklen_t len); */
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  /** int listen(int fd, int backlog); */
+  listen: { parameters: ["i32", "i32"], result: "i32" },
+  /** int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags); addr and len NULL here */
+  accept4: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
+  /** int connect(int fd, const struct sockaddr *addr, socklen_t len); */
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  /** int getsockopt(int fd, int level, int name, void *value, socklen_t *len); */
+  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  /** int setsockopt(int fd, int level, int name, const void *value, socklen_t len); */
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  /** ssize_t send(int fd, const void *buf, size_t len, int flags); */
+  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "i32" },
+  /** ssize_t sendmsg(int fd, const struct msghdr *msg, int flags); */
+  sendmsg: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  /** ssize_t recvmsg(int fd, struct msghdr *msg, int flags); */
+  recvmsg: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  /** int shutdown(int fd, int how); */
+  shutdown: { parameters: ["i32", "i32"], result: "i32" },
+  /** int mkdirat(int dirfd, const char *path, mode_t mode); */
+  mkdirat: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  /** int unlinkat(int dirfd, const char *path, int flags); `AT_REMOVEDIR` for a directory */
+  unlinkat: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  /** int fchmodat(int dirfd, const char *path, mode_t mode, int flags); */
+  fchmodat: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
+  /** int fstatat(int dirfd, const char *path, struct stat *st, int flags); a real symbol since glibc 2.33 */
+  fstatat: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
+  /** int renameat2(int olddirfd, const char *old, int newdirfd, const char *new, unsigned int flags); glibc >= 2.28 */
+  renameat2: { parameters: ["i32", "buffer", "i32", "buffer", "u32"], result: "i32" },
+  /** ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size); */
+  readlinkat: { parameters: ["i32", "buffer", "buffer", "usize"], result: "i32" },
   /** int *__errno_location(void); read only by the backends, right after a failed call */
   __errno_location: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;

@@ -96,6 +96,7 @@ import { openProcDir, type ProcDir } from "./proc_dir.ts";
 import { goneAsEsrch, intsField, openNamespaceFile, openPath, pids, readText } from "./procfs.ts";
 import { openProcfsRoot, procfsNamespaceFd } from "./procfs_mount.ts";
 import { type Signal, signalNumber } from "./signals.ts";
+import { assertUnixSocket, peerPidfd } from "./socket_peer.ts";
 import { supports } from "./supports.ts";
 import { found, initGone, initNotFound } from "./translation_errors.ts";
 import { exitedOf, type ExitStatus, markOwnChild, releaseWaits, waitFor, type WaitOptions } from "./wait.ts";
@@ -345,6 +346,38 @@ export class Pidfd extends OwnedFd {
       pidfd.close();
       throw e;
     }
+  }
+
+  /**
+   * The pidfd of the process on the other end of an AF_UNIX socket: `getsockopt(SO_PEERPIDFD)` (see unix(7)),
+   * the kernel's own identity of the peer as it captured it at `connect()` (or `listen()`, for a client asking
+   * about its server), never a `pidfd_open` of a pid. Each call returns a new pidfd. For sockets that a runtime or
+   * another library exposes as a raw fd; `listenUnix`/`connectUnix` connections have `peer()`.
+   *
+   * Requires Linux ≥ 6.5; a peer already reaped answers from 6.16 ({@link supports}: `peerPidfd`,
+   * `peerPidfdAfterExit`). No permission needed. The fd stays the caller's.
+   *
+   * @param fd A connected AF_UNIX socket fd.
+   * @returns An owned pidfd of the peer; its `pid` is the peer's pid in the caller's PID namespace (0 when not
+   * visible there).
+   * @throws {TypeError} If `fd` is not an AF_UNIX socket.
+   * @throws {RangeError} If `fd` is not a non-negative integer.
+   * @throws {UnsupportedError} Before Linux 6.5.
+   * @throws {SyscallError} `EBADF` for an fd that is not open; `ENODATA` for a socket with no peer; `EINVAL`
+   * for a peer already reaped before Linux 6.16.
+   *
+   * @example
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using peer = Pidfd.fromSocketPeer(socketFd);
+   * console.log(peer.pid, peer.info().euid);
+   * ```
+   */
+  static fromSocketPeer(fd: number): Pidfd {
+    const socket = fdArgument(fd);
+    assertUnixSocket(socket);
+    const peer = peerPidfd(socket, `fd ${socket}`);
+    return construct(peer.fd, peer.pid);
   }
 
   /**

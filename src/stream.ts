@@ -9,7 +9,7 @@
  * @module
  */
 
-import { EPOLLIN, EPOLLOUT, Errno, libc } from "../ffi/mod.ts";
+import { EPOLLIN, EPOLLOUT, Errno, libc, MSG_NOSIGNAL, SHUT_WR } from "../ffi/mod.ts";
 import { SyscallError } from "./errors.ts";
 import type { OwnedFd } from "./fd.ts";
 import { type ReadyTarget, unwatch, watch } from "./reactor.ts";
@@ -17,19 +17,29 @@ import { type ReadyTarget, unwatch, watch } from "./reactor.ts";
 const CHUNK = 65536;
 const CHUNK_SIZE = BigInt(CHUNK);
 const scratch = new Uint8Array(CHUNK);
+/** A socket holds far more than a pipe's 64 KiB: it is read up to 256 KiB at a time. */
+const SOCKET_CHUNK = 4 * CHUNK;
+const SOCKET_CHUNK_SIZE = BigInt(SOCKET_CHUNK);
+let socketScratch = new Uint8Array(SOCKET_CHUNK);
 
 function closedError(): TypeError {
   return new TypeError("The pipe is closed");
 }
 
-/** A non-blocking pipe end, owned through an {@link OwnedFd}, with at most one pending readiness wait. */
+/**
+ * A non-blocking pipe end (or socket end), owned through an {@link OwnedFd}, with at most one pending readiness
+ * wait.
+ */
 class PipeEnd implements ReadyTarget {
   readonly #owner: OwnedFd;
+  readonly #shutdownOnClose: boolean;
   #token = 0;
   #pending: { resolve(): void; reject(e: unknown): void } | null = null;
 
-  constructor(owner: OwnedFd) {
+  /** @param shutdownOnClose A socket's writing end: `shutdown(SHUT_WR)` before closing, so the peer sees EOF. */
+  constructor(owner: OwnedFd, shutdownOnClose = false) {
     this.#owner = owner;
+    this.#shutdownOnClose = shutdownOnClose;
   }
 
   /** The fd number; a `TypeError` once closed. */
@@ -83,6 +93,8 @@ class PipeEnd implements ReadyTarget {
   close(reason: unknown = closedError()): void {
     if (this.closed) return;
     this.#settle(reason);
+    // Other fds (dups) of the same socket may stay open: shutdown is what tells the peer that writing ended.
+    if (this.#shutdownOnClose) libc.shutdown(this.#owner.fd, SHUT_WR);
     this.#owner.close();
   }
 }
@@ -94,9 +106,13 @@ export interface PipeStream<S> {
   close(): void;
 }
 
-/** A byte stream reading a non-blocking pipe end to EOF; the stream owns and closes it. */
-export function readableFromFd(owner: OwnedFd): PipeStream<ReadableStream<Uint8Array>> {
+/**
+ * A byte stream reading a non-blocking pipe end (or socket fd, with `socket`) to EOF; the stream owns and closes
+ * it.
+ */
+export function readableFromFd(owner: OwnedFd, socket = false): PipeStream<ReadableStream<Uint8Array>> {
   const end = new PipeEnd(owner);
+  const what = socket ? "socket" : "pipe";
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   const stream = new ReadableStream<Uint8Array>({
     start(c): void {
@@ -105,15 +121,22 @@ export function readableFromFd(owner: OwnedFd): PipeStream<ReadableStream<Uint8A
     async pull(c): Promise<void> {
       try {
         for (;;) {
-          const r = libc.read(end.fd, scratch, CHUNK_SIZE);
-          if (r > 0) return c.enqueue(scratch.slice(0, r));
+          const buffer = socket ? socketScratch : scratch;
+          const r = libc.read(end.fd, buffer, socket ? SOCKET_CHUNK_SIZE : CHUNK_SIZE);
+          if (r > 0) {
+            if (!socket || 2 * r < buffer.length) return c.enqueue(buffer.slice(0, r));
+            // A read that filled at least half of it takes the buffer itself as its chunk.
+            c.enqueue(buffer.subarray(0, r));
+            socketScratch = new Uint8Array(SOCKET_CHUNK);
+            return;
+          }
           if (r === 0) {
             end.close();
             return c.close();
           }
           if (r === -Errno.EAGAIN) await end.wait(false);
           else if (r !== -Errno.EINTR) {
-            throw new SyscallError({ syscall: "read", errno: -r, subject: `pipe fd ${end.fd}` });
+            throw new SyscallError({ syscall: "read", errno: -r, subject: `${what} fd ${end.fd}` });
           }
         }
       } catch (e) {
@@ -128,9 +151,14 @@ export function readableFromFd(owner: OwnedFd): PipeStream<ReadableStream<Uint8A
   return { stream, close: () => end.closeStream(controller) };
 }
 
-/** A byte sink writing to a non-blocking pipe end; closing the stream closes the fd (the reader sees EOF). */
-export function writableToFd(owner: OwnedFd): PipeStream<WritableStream<Uint8Array>> {
-  const end = new PipeEnd(owner);
+/**
+ * A byte sink writing to a non-blocking pipe end; closing the stream closes the fd (the reader sees EOF). With
+ * `socket`, a socket fd: written with `send(MSG_NOSIGNAL)` (a closed peer is `EPIPE`, never a `SIGPIPE`) and
+ * shut down for writing (`SHUT_WR`) when the stream ends, whatever other fds of the socket stay open.
+ */
+export function writableToFd(owner: OwnedFd, socket = false): PipeStream<WritableStream<Uint8Array>> {
+  const end = new PipeEnd(owner, socket);
+  const what = socket ? "socket" : "pipe";
   let controller!: WritableStreamDefaultController;
   const stream = new WritableStream<Uint8Array>({
     start(c): void {
@@ -141,11 +169,14 @@ export function writableToFd(owner: OwnedFd): PipeStream<WritableStream<Uint8Arr
         if (!(chunk instanceof Uint8Array)) throw new TypeError("Expected a Uint8Array chunk");
         let offset = 0;
         while (offset < chunk.length) {
-          const r = libc.write(end.fd, chunk.subarray(offset), BigInt(chunk.length - offset));
+          const rest = chunk.subarray(offset);
+          const length = BigInt(chunk.length - offset);
+          const r = socket ? libc.send(end.fd, rest, length, MSG_NOSIGNAL) : libc.write(end.fd, rest, length);
           if (r >= 0) offset += r;
           else if (r === -Errno.EAGAIN) await end.wait(true);
           else if (r !== -Errno.EINTR) {
-            throw new SyscallError({ syscall: "write", errno: -r, subject: `pipe fd ${end.fd}` }); // EPIPE
+            const syscall = socket ? "send" : "write";
+            throw new SyscallError({ syscall, errno: -r, subject: `${what} fd ${end.fd}` }); // EPIPE
           }
         }
       } catch (e) {

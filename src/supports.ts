@@ -5,6 +5,7 @@
  */
 
 import {
+  AF_UNIX,
   AT_FDCWD,
   CLONE_NEWUTS,
   cPath,
@@ -31,6 +32,10 @@ import {
   process_mrelease,
   runtimeEnvVar,
   SIGINFO,
+  SO_PEERPIDFD,
+  SOCK_CLOEXEC,
+  SOCK_STREAM,
+  SOL_SOCKET,
   STATFS,
   structBuffer,
   WEXITED,
@@ -90,6 +95,13 @@ export type Features = {
   readonly spawnCwd: boolean;
   /** `dlsym` (glibc 2.34), through which Deno's environment (libc's `environ`) reaches a spawned child. */
   readonly libcEnviron: boolean;
+  /** `SO_PEERPIDFD`, `SO_PASSPIDFD` and `SCM_PIDFD` on AF_UNIX sockets, Linux 6.5. */
+  readonly peerPidfd: boolean;
+  /**
+   * `SO_PEERPIDFD` for a peer that has already been reaped, Linux 6.16 (`SCM_PIDFD` for a reaped sender: 6.17).
+   * Detected through `PIDFD_INFO_COREDUMP`, which arrived in the same release: no reaped peer is at hand.
+   */
+  readonly peerPidfdAfterExit: boolean;
 };
 
 /** The known-good fds and answers the probes read: all of the calling process, opened by the probe itself. */
@@ -104,6 +116,8 @@ interface Probed {
   /** `PIDFD_GET_INFO`'s result and the mask it returned (asked for `PIDFD_INFO_COREDUMP`). */
   readonly info: number;
   readonly infoMask: number;
+  /** `getsockopt(SO_PEERPIDFD)` on one end of a fresh `socketpair` (the peer is the caller). */
+  readonly peerPidfd: boolean;
 }
 
 // One probe per feature: adding a feature is its line here and its documented key in `Features`.
@@ -144,6 +158,8 @@ const PROBES: { readonly [K in keyof Features]: (p: Probed) => boolean } = {
   procfsNspid: () => hasField("/proc/self/status", "NSpid"),
   spawnCwd: () => libc.posix_spawn_file_actions_addchdir_np !== null,
   libcEnviron: () => libc.dlsym !== null,
+  peerPidfd: (p) => p.peerPidfd,
+  peerPidfdAfterExit: (p) => p.peerPidfd && p.info >= 0 && (p.infoMask & PIDFD_INFO_COREDUMP) !== 0,
 };
 
 /** Whether the procfs file at `path` has a `key:` line. */
@@ -248,6 +264,7 @@ function probe(): Record<keyof Features, boolean> {
       pidnsIoctl,
       info: infoResult,
       infoMask: pidfdInfo.getUint32(PIDFD_INFO.mask, LE),
+      peerPidfd: probePeerPidfd(),
     };
     const features = {} as Record<keyof Features, boolean>;
     for (const key of Object.keys(PROBES) as (keyof Features)[]) features[key] = PROBES[key](probed);
@@ -255,6 +272,32 @@ function probe(): Record<keyof Features, boolean> {
   } finally {
     if (pidns >= 0) libc.close(pidns);
     if (pidfd >= 0) libc.close(pidfd);
+  }
+}
+
+function probePeerPidfd(): boolean {
+  const pair = structBuffer(8);
+  const r = libc.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair.bytes);
+  transient(r, "socketpair");
+  if (r < 0) return false;
+  const value = structBuffer(4);
+  const length = structBuffer(4);
+  length.view.setUint32(0, 4, LE);
+  try {
+    const got = libc.getsockopt(
+      pair.view.getInt32(0, LE),
+      SOL_SOCKET,
+      SO_PEERPIDFD,
+      value.bytes,
+      length.bytes,
+    );
+    transient(got, "getsockopt");
+    if (got < 0) return false;
+    libc.close(value.view.getInt32(0, LE));
+    return true;
+  } finally {
+    libc.close(pair.view.getInt32(0, LE));
+    libc.close(pair.view.getInt32(4, LE));
   }
 }
 

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { describe, test } from "node:test";
 import process from "node:process";
 import config from "../deno.json" with { type: "json" };
@@ -381,13 +382,16 @@ const USAGE_ERRORS: string[][] = [
   ["ps", "--ns"],
   ["ps", "--ns", "bogus"],
   ["ps", "--container=yes"],
+  ["peer"],
+  ["peer", "/a", "/b"],
+  ["peer", `/tmp/${"x".repeat(200)}`],
 ];
 
 for (const v of variants) {
   describe(`pidfd CLI (${v.name})`, () => {
     test("--help, <command> --help and --version", () => {
       const help = ok(v, ["--help"]);
-      for (const command of ["info", "ns", "translate", "init-pid", "wait", "kill", "ps"]) {
+      for (const command of ["info", "ns", "translate", "init-pid", "wait", "kill", "ps", "peer"]) {
         assert.match(help, new RegExp(`^  ${command} `, "m"));
         const own = ok(v, [command, "--help"]);
         assert.match(own, new RegExp(`^  pidfd ${command} `, "m"), command);
@@ -410,6 +414,44 @@ for (const v of variants) {
         assert.doesNotMatch(r.stderr, /\bat .*:\d+:\d+/, what); // no stack trace
       }
     });
+
+    test(
+      "peer names the program serving a socket as ss -xlp does",
+      { skip: !hasPython && "needs python3" },
+      async () => {
+        const dir = mkdtempSync("/tmp/pidfd-peer-");
+        const path = `${dir}/served.sock`;
+        // socat where installed, else a Python server: another program, not this library.
+        const server = spawnSync("sh", ["-c", "command -v socat"]).status === 0
+          ? tracked(spawn("socat", [`UNIX-LISTEN:${path},fork`, "EXEC:/bin/cat"], { stdio: "ignore" }))
+          : tracked(
+            spawn("python3", [
+              "-c",
+              "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.bind(sys.argv[1])\ns.listen()\nwhile True: s.accept()[0].close()",
+              path,
+            ], { stdio: "ignore" }),
+          );
+        try {
+          for (let i = 0; i < 400 && !existsSync(path); i++) await new Promise((r) => setTimeout(r, 5));
+          const doc = okJson(v, ["peer", path]);
+          const ss = run("ss", ["-xlp"]).split("\n").find((line) => line.includes(path));
+          const ssPid = Number(/pid=(\d+)/.exec(ss ?? "")?.[1]);
+          assert.equal(doc["pid"], ssPid, ss);
+          assert.equal(doc["pid"], server.pid);
+          using pidfd = Pidfd.open(server.pid);
+          assert.equal(doc["id"], String(pidfd.id));
+          assert.equal(doc["uid"], statusInts(server.pid, "Uid")[1]);
+          assert.deepEqual(doc["nspid"], statusInts(server.pid, "NSpid"));
+          assert.match(ok(v, ["peer", path]), new RegExp(`^pid +${server.pid}$`, "m"));
+          const refused = runCli(v, ["peer", `${dir}/missing.sock`]);
+          assert.equal(refused.status, 1);
+          assert.match(refused.stderr, /^pidfd: .*missing\.sock: ENOENT/);
+        } finally {
+          await server.kill();
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    );
 
     test("info matches /proc/<pid>/status, ps and the pidfd's inode", async () => {
       const s = await sleeper();
@@ -1228,7 +1270,7 @@ for (const v of variants) {
     });
 
     test("kill --help fits in 80 columns", () => {
-      for (const command of ["info", "ns", "translate", "init-pid", "wait", "kill", "ps"]) {
+      for (const command of ["info", "ns", "translate", "init-pid", "wait", "kill", "ps", "peer"]) {
         for (const line of ok(v, [command, "--help"]).split("\n")) {
           assert.ok(line.length <= 80, `${command}: ${line}`);
         }

@@ -14,6 +14,7 @@ const blocks = [...readText(`${ROOT}README.md`).matchAll(/^```ts\n([\s\S]*?)^```
 
 /** What each example prints, by a line of its code. */
 const EXPECTED: [string, RegExp][] = [
+  ["connection.peer()", /^true \d+\nhi true\n$/],
   ['spawn("sleep", ["60"])', /^ppid \d+, euid \d+, cgroup \d+, net namespace \d+\nalready gone\n$/],
   ["exits(workers)", /^server: code 3, signal null\n(\d+ (0|SIGTERM)\n){2}$/],
   ["child.output()", /^3 "hello\\n"\n$/],

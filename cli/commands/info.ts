@@ -4,11 +4,10 @@
  * @module
  */
 
-import { type Pidfd, UnsupportedError } from "../../mod.ts";
 import { parseCommand, parsePids } from "../args.ts";
 import type { Context } from "../context.ts";
 import { json, pairs, show } from "../format.ts";
-import { commandOf, openPid, userName } from "../procs.ts";
+import { commandOf, openPid, pidfsId, userName } from "../procs.ts";
 import { EXIT } from "../usage.ts";
 
 /** Four ids of a credential: real, effective, saved, filesystem. */
@@ -71,16 +70,6 @@ function describe(pid: number): ProcessInfo {
     command,
     argv,
   };
-}
-
-/** The pidfs id, or `null` before Linux 6.9 (no pidfs). */
-function pidfsId(pidfd: Pidfd): bigint | null {
-  try {
-    return pidfd.id;
-  } catch (e) {
-    if (e instanceof UnsupportedError) return null;
-    throw e;
-  }
 }
 
 function ids(x: Ids): string {
