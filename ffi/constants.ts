@@ -13,8 +13,22 @@ export type Arch = "x86_64" | "aarch64";
  * Syscalls added since Linux 5.1 (424 and up) share one number on every architecture.
  */
 export const SYSCALLS = {
-  x86_64: { pidfd_send_signal: 424, pidfd_open: 434, clone3: 435, pidfd_getfd: 438, waitid: 247 },
-  aarch64: { pidfd_send_signal: 424, pidfd_open: 434, clone3: 435, pidfd_getfd: 438, waitid: 95 },
+  x86_64: {
+    pidfd_send_signal: 424,
+    pidfd_open: 434,
+    clone3: 435,
+    pidfd_getfd: 438,
+    waitid: 247,
+    listns: 470,
+  },
+  aarch64: {
+    pidfd_send_signal: 424,
+    pidfd_open: 434,
+    clone3: 435,
+    pidfd_getfd: 438,
+    waitid: 95,
+    listns: 470,
+  },
 } as const satisfies Record<Arch, Record<string, number>>;
 
 // ioctl request encoding (asm-generic, used by x86_64 and aarch64): dir << 30 | size << 16 | type << 8 | nr.
@@ -136,6 +150,16 @@ export const POSIX_SPAWN_SETSIGMASK = 0x08;
 export const SIZEOF_POSIX_SPAWN_FILE_ACTIONS = 128;
 export const SIZEOF_POSIX_SPAWNATTR = 512;
 export const SIZEOF_SIGSET = 128;
+
+/** File handles (`name_to_handle_at`/`open_by_handle_at`): flags, handle types, special mount fds. */
+export const AT_EMPTY_PATH = 0x1000;
+export const FILEID_KERNFS = 0xfe;
+export const FILEID_NSFS = 0xf1;
+export const MAX_HANDLE_SZ = 128;
+export const FD_PIDFS_ROOT = -10002;
+export const FD_NSFS_ROOT = -10003;
+/** `fcntl` command: duplicate to the lowest free fd, close-on-exec. */
+export const F_DUPFD_CLOEXEC = 1030;
 
 /** `poll` events. */
 export const POLLIN = 0x1;

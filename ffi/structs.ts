@@ -52,6 +52,16 @@ export const SIGINFO = Object.freeze({ size: 128, si_signo: 0, si_code: 8, si_pi
 /** `struct linux_dirent64`: `d_ino` u64, `d_off` s64, `d_reclen` u16, `d_type` u8, then the name. */
 export const DIRENT64 = Object.freeze({ d_reclen: 16, d_name: 19 });
 
+/**
+ * `struct file_handle`: `u32 handle_bytes`, `i32 handle_type`, then the payload (at most `MAX_HANDLE_SZ` bytes).
+ * A pidfs handle's payload is the u64 pidfs inode; an nsfs handle's is `struct nsfs_file_handle` (`u64 ns_id`,
+ * `u32 ns_type`, `u32 ns_inum`).
+ */
+export const FILE_HANDLE = Object.freeze({ header: 8, handle_bytes: 0, handle_type: 4, f_handle: 8 });
+
+/** `struct ns_id_req` of `listns(2)` (Linux 6.19, `NS_ID_REQ_SIZE_VER0`). */
+export const NS_ID_REQ = Object.freeze({ size: 32, ns_id: 8, ns_type: 16, user_ns_id: 24 });
+
 /** A buffer and a little-endian view of it, allocated once per struct kind. */
 export interface StructBuffer {
   readonly bytes: Uint8Array;

@@ -89,6 +89,17 @@ export const SYMBOLS = {
    * The kernel narrows each argument to its declared type, so unused trailing arguments are harmless.
    */
   syscall4: { name: "syscall", parameters: ["i32", "i32", "i32", "i32", "i32"], result: "i32" },
+  /** int name_to_handle_at(int dirfd, const char *path, struct file_handle *fh, int *mount_id, int flags); */
+  name_to_handle_at: { parameters: ["i32", "buffer", "buffer", "buffer", "i32"], result: "i32" },
+  /** int open_by_handle_at(int mount_fd, struct file_handle *fh, int flags); */
+  open_by_handle_at: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  /** ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size); */
+  readlinkat: { parameters: ["i32", "buffer", "buffer", "usize"], result: "i32" },
+  /**
+   * long syscall(long number, const void *a, void *b, size_t n, unsigned int flags): `listns(2)` (Linux 6.19),
+   * which no glibc wraps.
+   */
+  syscall_listns: { name: "syscall", parameters: ["i32", "buffer", "buffer", "usize", "u32"], result: "i32" },
   /** ssize_t write(int fd, const void *buf, size_t count); */
   write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
   /** int epoll_create1(int flags); */

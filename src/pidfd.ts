@@ -58,6 +58,8 @@ import {
   OwnedFd,
   ownFd,
 } from "./fd.ts";
+import { checkHandle, handleOf, openHandle } from "./handle.ts";
+import { callerPid, confirmOpened, dupPidfd, openSnapshot } from "./identity.ts";
 import { adoptNamespace, type Namespace, type NamespaceKind } from "./namespace.ts";
 import { nspidOf, type PidNamespace } from "./pid_namespace.ts";
 import { openProcDir, type ProcDir } from "./proc_dir.ts";
@@ -72,6 +74,24 @@ export interface PidfdOpenOptions {
   thread?: boolean;
   /** Make the fd non-blocking, so that `waitid` on it answers `EAGAIN` (`PIDFD_NONBLOCK`, Linux ≥ 5.10). */
   nonblock?: boolean;
+  /**
+   * Open only the process with this pidfs id ({@link Pidfd.id}, Linux ≥ 6.9), else `ESRCH`: the library form
+   * of util-linux's `PID:INODE`, which a reused pid cannot satisfy.
+   */
+  id?: bigint;
+  /**
+   * `pid` is numbered as this PID namespace numbers it: translated (`NS_GET_PID_FROM_PIDNS`), opened, then
+   * confirmed through the new pidfd to have that pid there, so a pid reused in between is `ESRCH`.
+   */
+  ns?: PidNamespace;
+}
+
+/** Options of {@link Pidfd.fromHandle}. */
+export interface FromHandleOptions {
+  /** Make the fd non-blocking (`O_NONBLOCK`, as `PIDFD_NONBLOCK`). */
+  nonblock?: boolean;
+  /** Open a thread's handle as a thread pidfd (`O_EXCL`, as `PIDFD_THREAD`). */
+  thread?: boolean;
 }
 
 /** Options of {@link Pidfd.info}. */
@@ -206,33 +226,52 @@ export class Pidfd extends OwnedFd {
    * itself is still a number: open the pidfd while you know the process is the one you mean (for a child,
    * before it can be reaped); from then on the pidfd pins that process.
    *
-   * Requires Linux ≥ 5.3; `nonblock` ≥ 5.10; `thread` ≥ 6.9.
+   * With `id`, the opened process must have that pidfs id ({@link Pidfd.id}), else `ESRCH`: a pid reused by
+   * another process never matches (util-linux's `PID:INODE`). With `ns`, `pid` is numbered as that PID
+   * namespace numbers it: translated into the caller's numbering, opened, then translated back while the new
+   * pidfd pins the process and checked not reaped, so a pid reused in between is `ESRCH`, never the wrong
+   * process. Both combine with each other and with `thread`.
    *
-   * @param pid The process id (or thread id with `thread`), as seen in the caller's PID namespace.
-   * @param options `thread` to refer to one thread, `nonblock` for non-blocking `waitid`.
-   * @returns An owned pidfd.
-   * @throws {TypeError} If `thread` or `nonblock` is given and not a boolean.
-   * @throws {RangeError} If `pid` is not a positive integer below 2^31.
-   * @throws {SyscallError} `ESRCH` if no such process exists (or it was reaped); `ENOENT` for a non-leader
+   * Requires Linux ≥ 5.3; `nonblock` ≥ 5.10; `thread` and `id` ≥ 6.9; `ns` ≥ 6.11 (older kernels translate
+   * through procfs, which sees only the caller's namespace and those below it).
+   *
+   * @param pid The process id (or thread id with `thread`), as seen in the caller's PID namespace, or in `ns`.
+   * @param options `thread` to refer to one thread, `nonblock` for non-blocking `waitid`, `id` to insist on
+   * one process, `ns` for the namespace `pid` is numbered in.
+   * @returns An owned pidfd; its `pid` is the caller's number of the process.
+   * @throws {TypeError} If `thread` or `nonblock` is given and not a boolean, `id` not a bigint, `ns` not a
+   * `PidNamespace` (or closed).
+   * @throws {RangeError} If `pid` is not a positive integer below 2^31, or `id` is not from 1 to 2^64-1.
+   * @throws {SyscallError} `ESRCH` if no such process exists (or it was reaped), if it has another pidfs id
+   * than `id` ("pid 4242 is now another process"), or if `ns` has no such pid; `ENOENT` for a non-leader
    * thread without `thread`; `EINVAL` for flags this kernel lacks; `EMFILE` at the fd limit.
+   * @throws {UnsupportedError} `id` before Linux 6.9 (no pidfs ids).
    *
    * @example Open and close
    * ```ts ignore
    * import { Pidfd } from "@pidfd/pidfd";
    * using pidfd = Pidfd.open(1234, { nonblock: true });
    * ```
+   *
+   * @example Open pid 17 of a container, and only the process that had id 6120 when it was recorded
+   * ```ts ignore
+   * import { Pidfd, PidNamespace } from "@pidfd/pidfd";
+   * using container = PidNamespace.open("/proc/4242/ns/pid");
+   * using inside = Pidfd.open(17, { ns: container });
+   * using recorded = Pidfd.open(4250, { id: 6120n });
+   * ```
    */
   static open(pid: number, options?: PidfdOpenOptions): Pidfd {
     assertPid(pid);
-    assertOptions(options);
-    const flags = (booleanOption(options, "thread") ? PIDFD_THREAD : 0) |
-      (booleanOption(options, "nonblock") ? PIDFD_NONBLOCK : 0);
-    const fd = pidfd_open(pid, flags);
+    const o = openSnapshot(options);
+    const opened = callerPid(pid, o);
+    const fd = pidfd_open(opened, o.flags);
     if (fd < 0) {
       const detail = fd === -Errno.EMFILE ? EMFILE_HINT : undefined;
       throw new SyscallError("pidfd_open", -fd, String(pid), undefined, detail);
     }
-    return construct(fd, pid);
+    confirmOpened(fd, pid, opened, o);
+    return construct(fd, opened);
   }
 
   /**
@@ -294,6 +333,88 @@ export class Pidfd extends OwnedFd {
       pidfd.close();
       throw e;
     }
+  }
+
+  /**
+   * Reopens the process a pidfs file handle names ({@link Pidfd.handle}): `open_by_handle_at(2)` with
+   * `FD_PIDFS_ROOT` as the mount fd (Linux ≥ 6.17), else with a pidfd of the caller (≥ 6.14). Any process
+   * may do it, without privilege, for a process in its PID namespace or one below; the handle never reaches
+   * another process than the one it was made of.
+   *
+   * The bytes are checked before any syscall: a handle of another kind (wrong length, wrong type, an nsfs
+   * handle, truncated) is a `TypeError`. A kernfs handle of another file system (cgroupfs) has the same shape
+   * and is left to the kernel.
+   *
+   * @param handle The bytes {@link Pidfd.handle} returned, here or in another process.
+   * @param options `nonblock` for a non-blocking fd; `thread` to open a thread's handle as a thread pidfd.
+   * @returns An owned pidfd of that process.
+   * @throws {TypeError} If `handle` is not a `Uint8Array` holding a pidfs handle, or an option is not a boolean.
+   * @throws {SyscallError} `ESRCH` once the process has been reaped, or when it lies outside the caller's PID
+   * namespace (the kernel's `ESTALE` is the `cause`); `ENOENT` for a non-leader thread without `thread`.
+   * @throws {UnsupportedError} Before Linux 6.14 (`supports().pidfsHandles`).
+   *
+   * @example Write the identity of a process to a file, and reopen it in another program
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using pidfd = Pidfd.open(1234);
+   * Deno.writeFileSync("/run/app/worker.handle", pidfd.handle());
+   * // … later, elsewhere:
+   * using again = Pidfd.fromHandle(Deno.readFileSync("/run/app/worker.handle"));
+   * ```
+   */
+  static fromHandle(handle: Uint8Array, options?: FromHandleOptions): Pidfd {
+    assertOptions(options);
+    const nonblock = booleanOption(options, "nonblock");
+    const thread = booleanOption(options, "thread");
+    const bytes = checkHandle(handle);
+    return adoptChecked(openHandle(bytes, nonblock, thread));
+  }
+
+  /**
+   * Adopts a pidfd the program inherited or received (`SCM_RIGHTS`, systemd's fd store) after checking that
+   * it is one: an fd on pidfs (Linux ≥ 6.9), or before 6.9 an `anon_inode:[pidfd]`.
+   *
+   * Ownership: the result owns a close-on-exec duplicate (`F_DUPFD_CLOEXEC`); the caller keeps `fd` and
+   * closes it when it likes. Nothing the caller owns is closed, on success or failure.
+   *
+   * @param fd The fd number.
+   * @returns An owned pidfd of the same process (a thread pidfd stays one).
+   * @throws {TypeError} If `fd` is not a pidfd.
+   * @throws {RangeError} If `fd` is not a non-negative integer.
+   * @throws {SyscallError} `EBADF` if `fd` is not open; `ESRCH` once the process has been reaped; `EREMOTE`
+   * when it lies outside the caller's PID namespace; `EMFILE` at the fd limit.
+   *
+   * @example
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using pidfd = Pidfd.fromFd(3); // passed by the parent; fd 3 stays the caller's
+   * ```
+   */
+  static fromFd(fd: number): Pidfd {
+    return adoptChecked(dupPidfd(fdArgument(fd)));
+  }
+
+  /**
+   * The pidfs file handle of the process: `name_to_handle_at(2)` on the pidfd (Linux ≥ 6.14). Opaque bytes
+   * (16 today: the `struct file_handle` header and the pidfs id), valid for the boot, that name this one
+   * process: {@link Pidfd.fromHandle} reopens it in any process of a PID namespace that sees it, and never
+   * reaches another process once it has been reaped. Needs no privilege.
+   *
+   * @returns A fresh copy of the handle.
+   * @throws {TypeError} If the pidfd is closed.
+   * @throws {UnsupportedError} Before Linux 6.14 (`supports().pidfsHandles`).
+   *
+   * @example
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using me = Pidfd.self();
+   * const handle = me.handle();
+   * using again = Pidfd.fromHandle(handle);
+   * console.log(again.id === me.id); // true
+   * ```
+   */
+  handle(): Uint8Array {
+    return handleOf(this.fd, this.#pid);
   }
 
   /**
@@ -659,6 +780,29 @@ export function adoptPidfd(fd: number, pid: number, ownChild = false): Pidfd {
   return pidfd;
 }
 
+/**
+ * Takes ownership of a pidfd fd whose pid is not known yet (from a handle or a caller's fd): the pid comes from
+ * `PIDFD_GET_INFO` (Linux ≥ 6.13), else `/proc/self/fdinfo`. Closes `fd` if that fails.
+ */
+function adoptChecked(fd: number): Pidfd {
+  try {
+    return construct(fd, pidOfFd(fd));
+  } catch (e) {
+    closeRaw(fd);
+    throw e;
+  }
+}
+
+function pidOfFd(fd: number): number {
+  if (!supports().pidfdInfo) return fdinfoPid(fd, fd);
+  const { bytes, view } = infoBuf;
+  bytes.fill(0);
+  view.setBigUint64(PIDFD_INFO.mask, BigInt(PIDFD_INFO_PID), LE);
+  const r = libc.ioctl_ptr(fd, PIDFD_GET_INFO, bytes);
+  if (r < 0) throw new SyscallError("PIDFD_GET_INFO", -r, `fd ${fd}`);
+  return view.getUint32(PIDFD_INFO.pid, LE);
+}
+
 /** Appended to EMFILE errors: many pidfds at once is a normal use that the default soft limit of 1024 stops. */
 export const EMFILE_HINT = "the soft RLIMIT_NOFILE is reached; raise it with `ulimit -n <n>` (up to " +
   "`ulimit -Hn`) or prlimit(1). Deno and Bun start with the soft limit already at the hard one: raise the hard " +
@@ -700,11 +844,15 @@ function decodeInfo(coredump: boolean): PidfdInfo {
  * the mapping systemd and glibc's `pidfd_getpid` use.
  */
 export function procfsPid(pidfd: Pidfd): number {
-  const path = `/proc/self/fdinfo/${pidfd.fd}`;
+  return fdinfoPid(pidfd.fd, pidfd.pid);
+}
+
+function fdinfoPid(fd: number, subject: number): number {
+  const path = `/proc/self/fdinfo/${fd}`;
   const pid = intsField(readText(path), "Pid")?.[0];
   if (pid === undefined) throw new UnsupportedError("pidfd_fdinfo", `${path} has no Pid: line (Linux < 5.3)`);
-  if (pid === -1) throw new SyscallError("pidfd_getpid", Errno.ESRCH, String(pidfd.pid));
-  if (pid === 0) throw new SyscallError("pidfd_getpid", Errno.EREMOTE, String(pidfd.pid));
+  if (pid === -1) throw new SyscallError("pidfd_getpid", Errno.ESRCH, String(subject));
+  if (pid === 0) throw new SyscallError("pidfd_getpid", Errno.EREMOTE, String(subject));
   return pid;
 }
 

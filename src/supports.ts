@@ -5,13 +5,19 @@
  */
 
 import {
+  AT_EMPTY_PATH,
   AT_FDCWD,
   cPath,
   Errno,
+  FD_PIDFS_ROOT,
+  FILE_HANDLE,
+  FILEID_KERNFS,
   LE,
   libc,
+  MAX_HANDLE_SZ,
   NS_GET_ID,
   NS_GET_PID_IN_PIDNS,
+  NS_ID_REQ,
   O_CLOEXEC,
   O_RDONLY,
   P_PIDFD,
@@ -29,6 +35,7 @@ import {
   SIGINFO,
   STATFS,
   structBuffer,
+  SYS,
   WEXITED,
   WNOHANG,
 } from "../ffi/mod.ts";
@@ -67,6 +74,12 @@ export type Features = {
   readonly nsGetId: boolean;
   /** glibc's `pidfd_spawnp` (2.39): `spawn()` gets the pidfd with the child instead of right after it. */
   readonly pidfdSpawn: boolean;
+  /** pidfs file handles (`Pidfd.handle()`, `Pidfd.fromHandle()`), Linux 6.14. */
+  readonly pidfsHandles: boolean;
+  /** `FD_PIDFS_ROOT` as the mount fd of `open_by_handle_at` (no pidfd needed to decode a handle), Linux 6.17. */
+  readonly pidfsRoot: boolean;
+  /** `listns(2)`: every namespace of the system in one call, Linux 6.19 (else `namespaces()` scans `/proc`). */
+  readonly listns: boolean;
 };
 
 /** The known-good fds and answers the probes read: all of the calling process, opened by the probe itself. */
@@ -81,6 +94,8 @@ interface Probed {
   /** `PIDFD_GET_INFO`'s result and the mask it returned (asked for `PIDFD_INFO_COREDUMP`). */
   readonly info: number;
   readonly infoMask: number;
+  /** The pidfs file handle of `pidfd` (`name_to_handle_at`), or `null` when the kernel gives none. */
+  readonly handle: Uint8Array | null;
 }
 
 // One probe per feature: adding a feature is its line here and its documented key in `Features`.
@@ -107,6 +122,13 @@ const PROBES: { readonly [K in keyof Features]: (p: Probed) => boolean } = {
   pidfdInfoCoredump: (p) => p.info >= 0 && (p.infoMask & PIDFD_INFO_COREDUMP) !== 0,
   nsGetId: (p) => p.pidns >= 0 && libc.ioctl_ptr(p.pidns, NS_GET_ID, structBuffer(8).bytes) === 0,
   pidfdSpawn: () => libc.pidfd_spawnp !== null,
+  pidfsHandles: (p) => p.handle !== null && reopens(p.pidfd, p.handle),
+  pidfsRoot: (p) => p.handle !== null && reopens(FD_PIDFS_ROOT, p.handle),
+  listns: () => {
+    const req = structBuffer(NS_ID_REQ.size);
+    req.view.setUint32(0, NS_ID_REQ.size, LE);
+    return libc.syscall_listns(SYS.listns, req.bytes, new Uint8Array(8), 1n, 0) >= 0;
+  },
 };
 
 let cached: Features | undefined;
@@ -171,6 +193,7 @@ function probe(): Features {
       pidnsIoctl,
       info: infoResult,
       infoMask: Number(info.view.getBigUint64(PIDFD_INFO.mask, LE)),
+      handle: pidfd >= 0 ? handleOfProbe(pidfd) : null,
     };
     const features = {} as Record<keyof Features, boolean>;
     for (const key of Object.keys(PROBES) as (keyof Features)[]) features[key] = PROBES[key](probed);
@@ -179,6 +202,21 @@ function probe(): Features {
     if (pidns >= 0) libc.close(pidns);
     if (pidfd >= 0) libc.close(pidfd);
   }
+}
+
+function handleOfProbe(pidfd: number): Uint8Array | null {
+  const fh = structBuffer(FILE_HANDLE.header + MAX_HANDLE_SZ);
+  fh.view.setUint32(FILE_HANDLE.handle_bytes, MAX_HANDLE_SZ, LE);
+  const r = libc.name_to_handle_at(pidfd, new Uint8Array(1), fh.bytes, new Uint8Array(8), AT_EMPTY_PATH);
+  transient(r, "name_to_handle_at");
+  return r === 0 && fh.view.getInt32(FILE_HANDLE.handle_type, LE) === FILEID_KERNFS ? fh.bytes : null;
+}
+
+function reopens(mount: number, handle: Uint8Array): boolean {
+  const fd = libc.open_by_handle_at(mount, handle, O_CLOEXEC);
+  transient(fd, "open_by_handle_at");
+  if (fd >= 0) libc.close(fd);
+  return fd >= 0;
 }
 
 function opens(pid: number, flags: number): boolean {
