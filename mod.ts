@@ -23,9 +23,11 @@
  */
 
 export { SyscallError, UnsupportedError } from "./src/errors.ts";
+export { namespaces, processes, type ProcessesOptions } from "./src/enumerate.ts";
 export { OwnedFd } from "./src/fd.ts";
 export { Namespace, NAMESPACE_KINDS, type NamespaceKind, type NamespaceType } from "./src/namespace.ts";
 export {
+  type FromHandleOptions,
   Pidfd,
   type PidfdInfo,
   type PidfdInfoField,
