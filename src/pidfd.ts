@@ -6,6 +6,7 @@
 
 import {
   Errno,
+  F_GETFL,
   LE,
   libc,
   PID_FS_MAGIC,
@@ -32,6 +33,7 @@ import {
   PIDFD_SIGNAL_PROCESS_GROUP,
   PIDFD_SIGNAL_THREAD,
   PIDFD_SIGNAL_THREAD_GROUP,
+  PIDFD_THREAD,
   POLLFD,
   POLLIN,
   structBuffer,
@@ -365,7 +367,12 @@ export class Pidfd extends OwnedFd {
     const nonblock = booleanOption(options, "nonblock");
     const thread = booleanOption(options, "thread");
     const bytes = checkHandle(handle);
-    return adoptChecked(openHandle(bytes, nonblock, thread));
+    const pidfd = adoptChecked(openHandle(bytes, nonblock, thread), !thread);
+    if (!thread || (libc.fcntl(pidfd.fd, F_GETFL, 0) & PIDFD_THREAD) !== 0) return pidfd;
+    // Linux 6.18 accepts O_EXCL here but drops it from the file: reopen the thread by its tid, which cannot be
+    // reused while `pidfd` pins it, and confirm it by the id.
+    using pinned = pidfd;
+    return Pidfd.open(pinned.pid, { thread: true, nonblock, id: pinned.id });
   }
 
   /**
@@ -782,23 +789,35 @@ export function adoptPidfd(fd: number, pid: number, ownChild = false): Pidfd {
  * Takes ownership of a pidfd fd whose pid is not known yet (from a handle or a caller's fd): the pid comes from
  * `PIDFD_GET_INFO` (Linux ≥ 6.13), else `/proc/self/fdinfo`. Closes `fd` if that fails.
  */
-function adoptChecked(fd: number): Pidfd {
+function adoptChecked(fd: number, leaderOnly = false): Pidfd {
   try {
-    return construct(fd, pidOfFd(fd));
+    return construct(fd, pidOfFd(fd, leaderOnly));
   } catch (e) {
     closeRaw(fd);
     throw e;
   }
 }
 
-function pidOfFd(fd: number): number {
+/** The pid of a pidfd; with `leaderOnly`, a thread that does not lead its group is `ENOENT` (as `pidfd_open`). */
+function pidOfFd(fd: number, leaderOnly: boolean): number {
   if (!supports().pidfdInfo) return fdinfoPid(fd, fd);
   const { bytes, view } = infoBuf;
   bytes.fill(0);
   view.setBigUint64(PIDFD_INFO.mask, BigInt(PIDFD_INFO_PID), LE);
   const r = libc.ioctl_ptr(fd, PIDFD_GET_INFO, bytes);
   if (r < 0) throw new SyscallError("PIDFD_GET_INFO", -r, `fd ${fd}`);
-  return view.getUint32(PIDFD_INFO.pid, LE);
+  const pid = view.getUint32(PIDFD_INFO.pid, LE);
+  const tgid = view.getUint32(PIDFD_INFO.tgid, LE);
+  if (leaderOnly && pid !== tgid) {
+    throw new SyscallError(
+      "open_by_handle_at",
+      Errno.ENOENT,
+      String(pid),
+      undefined,
+      `a thread of process ${tgid}: open it with { thread: true }`,
+    );
+  }
+  return pid;
 }
 
 /** Appended to EMFILE errors: many pidfds at once is a normal use that the default soft limit of 1024 stops. */

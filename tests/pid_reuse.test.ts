@@ -17,6 +17,8 @@ describe("PID reuse", () => {
     assert.equal(result.signal, "ESRCH");
     assert.equal(result.info, "ESRCH");
     assert.equal(result.namespace, "ESRCH");
+    assert.equal(result.fromHandle, "ESRCH", "the handle of the dead process");
+    assert.equal(result.openById, "ESRCH", "open(pid, { id }) of the dead process");
     assert.equal(result.oldAlive, false);
     assert.equal(result.sameId, false, "pidfs ids differ");
     assert.match(result.newState, /^[RS]$/, "the new process was not signalled");
