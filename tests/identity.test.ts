@@ -612,9 +612,9 @@ describe("namespaces()", () => {
       }
       using mine = PidNamespace.current();
       const pids: bigint[] = [];
-      for (using ns of namespaces("pid_for_children")) {
-        assert.equal(ns.kind, "pid");
-        pids.push(ns.id);
+      for (using pidNs of namespaces("pid_for_children")) {
+        assert.equal(pidNs.kind, "pid");
+        pids.push(pidNs.id);
       }
       assert.ok(pids.includes(mine.id));
       assert.throws(() => namespaces("bogus" as "net"), TypeError);
