@@ -235,7 +235,14 @@ describe("pidfs file handles", () => {
   test("a process in a child PID namespace opens from the parent; the parent's from inside does not", {
     skip: needsRoot,
   }, async () => {
-    const container = await started("unshare", ["--pid", "--fork", "--mount-proc", "sleep", "60"]);
+    const container = await started("unshare", [
+      "--pid",
+      "--fork",
+      "--mount-proc",
+      "--kill-child",
+      "sleep",
+      "60",
+    ]);
     const dir = mkdtempSync("/tmp/pidfd-handle-");
     try {
       const inner = await childOf(container.pid);
@@ -344,9 +351,17 @@ describe("Pidfd.open with id and ns", () => {
   }, async () => {
     // Two levels: an outer container whose init starts an inner one; each runs marked sleepers.
     const marker = `${self}${Date.now() % 100000}`;
-    const script = `sleep 6${marker} & exec unshare --pid --fork --mount-proc sh -c ` +
+    const script = `sleep 6${marker} & exec unshare --pid --fork --mount-proc --kill-child sh -c ` +
       `'sleep 7${marker} & sleep 8${marker} & wait'`;
-    const outer = await started("unshare", ["--pid", "--fork", "--mount-proc", "sh", "-c", script]);
+    const outer = await started("unshare", [
+      "--pid",
+      "--fork",
+      "--mount-proc",
+      "--kill-child",
+      "sh",
+      "-c",
+      script,
+    ]);
     try {
       // A process of each level that stays in that level's mount namespace (with its /proc).
       const byCmdline = (cmd: string): number | undefined =>
@@ -458,7 +473,14 @@ describe("processes()", () => {
   test("yields the pids a direct /proc scan shows, other PID namespaces included", {
     skip: needsRoot,
   }, async () => {
-    const container = await started("unshare", ["--pid", "--fork", "--mount-proc", "sleep", "60"]);
+    const container = await started("unshare", [
+      "--pid",
+      "--fork",
+      "--mount-proc",
+      "--kill-child",
+      "sleep",
+      "60",
+    ]);
     const plain = await sleeper();
     try {
       const inner = await childOf(container.pid);
@@ -514,6 +536,7 @@ describe("processes()", () => {
       "--pid",
       "--fork",
       "--mount-proc",
+      "--kill-child",
       "sh",
       "-c",
       "sleep 60 & sleep 61 & exec sleep 62",

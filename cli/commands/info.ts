@@ -4,11 +4,10 @@
  * @module
  */
 
-import { type Pidfd, UnsupportedError } from "../../mod.ts";
-import { parseCommand, parsePids } from "../args.ts";
+import { parseCommand, parseProcessSpecs, type ProcessSpec, processText } from "../args.ts";
 import type { Context } from "../context.ts";
 import { json, pairs, show } from "../format.ts";
-import { commandOf, openPid, userName } from "../procs.ts";
+import { commandOf, openPid, pidfsId, userName } from "../procs.ts";
 import { EXIT } from "../usage.ts";
 
 /** Four ids of a credential: real, effective, saved, filesystem. */
@@ -38,14 +37,14 @@ export interface ProcessInfo {
 export function info(args: string[], ctx: Context): number {
   const { values, positionals } = parseCommand("info", args, {});
   if (values.json) ctx.json = true;
-  const pids = parsePids(positionals, "info");
+  const specs = parseProcessSpecs(positionals, "info");
   let status: number = EXIT.OK;
   const processes: ProcessInfo[] = [];
-  for (const pid of pids) {
+  for (const spec of specs) {
     try {
-      processes.push(describe(pid));
+      processes.push(describe(spec));
     } catch (e) {
-      ctx.fail(pid, e);
+      ctx.fail(spec.text, e);
       status = EXIT.FAILURE;
     }
   }
@@ -54,8 +53,9 @@ export function info(args: string[], ctx: Context): number {
   return status;
 }
 
-function describe(pid: number): ProcessInfo {
-  using pidfd = openPid(pid);
+function describe(spec: ProcessSpec): ProcessInfo {
+  using pidfd = openPid(spec);
+  const pid = pidfd.pid;
   const i = pidfd.info();
   const nspid = pidfd.nspid();
   const { command, argv } = commandOf(pidfd);
@@ -74,16 +74,6 @@ function describe(pid: number): ProcessInfo {
   };
 }
 
-/** The pidfs id, or `null` before Linux 6.9 (no pidfs). */
-function pidfsId(pidfd: Pidfd): bigint | null {
-  try {
-    return pidfd.id;
-  } catch (e) {
-    if (e instanceof UnsupportedError) return null;
-    throw e;
-  }
-}
-
 function ids(x: Ids): string {
   return [x.real, x.effective, x.saved, x.fs].map(show).join(" ");
 }
@@ -97,6 +87,7 @@ function rows(p: ProcessInfo): [string, string][] {
     ["gid r/e/s/fs", ids(p.gid)],
     ["cgroup id", show(p.cgroupId)],
     ["pidfs id", show(p.id)],
+    ["pid:id", processText(p.pid, p.id)],
     ["nspid", p.nspid.join(" ")],
     ["command", p.command],
   ];
