@@ -182,6 +182,7 @@ EXIT STATUS
     "signal processes race-free through pidfds, with escalation after a timeout",
     `USAGE
   pidfd kill [--json] [-s <signal>] [--timeout <duration> --then <signal>]… [--ids] <pid>[:<id>]…
+  pidfd kill [--json] -s KILL --mrelease <pid>[:<id>]…
 
 Sends <signal> (default TERM; -<signal> as the first argument, as in 'kill -9', is -s <signal>) through a pidfd opened once per process, so a pid that is reused meanwhile is
 never hit. With --timeout and --then it waits that long for the process to exit and sends the --then signal
@@ -195,6 +196,8 @@ OPTIONS
   --timeout <d>     how long to wait for the exit before the next --then signal
   --then <s>        the signal to send when the process outlived the preceding --timeout
   --ids             print each process as <pid>:<id>
+  --mrelease        with -s KILL: free each killed process's memory at once (process_mrelease, Linux >= 5.15)
+                    instead of when its exit has unwound, like 'pkill --mrelease'
 ${COMMON}
 
 ${DURATION} Note that util-linux 'kill --timeout' takes milliseconds: write 1000ms, not 1000.
@@ -226,6 +229,25 @@ ${columnsHelp(PS_COLUMNS)}
 ${NS_SPEC}
 `,
     async () => (await import("./commands/ps.ts")).ps,
+  ),
+  reclaim: command(
+    "reclaim",
+    "reclaim processes' memory (process_madvise), with their RSS before and after",
+    `USAGE
+  pidfd reclaim [--json] [--advice cold|pageout] <pid>…
+
+Advises every mapping of each process through process_madvise(2) (Linux >= 5.10) and prints the bytes
+advised and the resident set (VmRSS, and its file-backed part RssFile) before and after, read through a
+pidfd opened first. 'pageout' (the default) reclaims the pages now: file pages are dropped or written back,
+anonymous pages need swap. 'cold' only marks them to be reclaimed first under memory pressure.
+
+Another process's memory needs PTRACE_MODE_READ over it (the same user, or CAP_SYS_PTRACE) and CAP_SYS_NICE.
+
+OPTIONS
+  --advice <a>      pageout (default) or cold
+${COMMON}
+`,
+    async () => (await import("./commands/reclaim.ts")).reclaim,
   ),
 });
 

@@ -18,6 +18,8 @@ export const SYSCALLS = {
     pidfd_open: 434,
     clone3: 435,
     pidfd_getfd: 438,
+    process_madvise: 440,
+    process_mrelease: 448,
     waitid: 247,
     listns: 470,
   },
@@ -26,6 +28,8 @@ export const SYSCALLS = {
     pidfd_open: 434,
     clone3: 435,
     pidfd_getfd: 438,
+    process_madvise: 440,
+    process_mrelease: 448,
     waitid: 95,
     listns: 470,
   },
@@ -183,6 +187,15 @@ export const EFD_NONBLOCK = 0x800;
 export const CLD_EXITED = 1;
 export const CLD_KILLED = 2;
 export const CLD_DUMPED = 3;
+
+/** `process_madvise` advice values (`include/uapi/asm-generic/mman-common.h`) accepted for another process. */
+export const MADV_WILLNEED = 3;
+export const MADV_COLD = 20;
+export const MADV_PAGEOUT = 21;
+export const MADV_COLLAPSE = 25;
+
+/** The most `struct iovec`s one `process_madvise` call takes (`UIO_MAXIOV`, glibc's `IOV_MAX`). */
+export const IOV_MAX = 1024;
 
 /** `fstatfs().f_type` of a pidfd on pidfs (Linux 6.9+). */
 export const PID_FS_MAGIC = 0x50494446;

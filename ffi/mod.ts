@@ -102,5 +102,19 @@ export function runtimeEnv(): [name: string, value: string][] | null {
   return entries;
 }
 
+/**
+ * `process_madvise(2)` over `n` iovecs at the start of `iov`. Returns the bytes advised or `-errno`; the
+ * result is below 2^31 (the kernel stops at `MAX_RW_COUNT` per call).
+ */
+export const process_madvise: (pidfd: number, iov: Uint8Array, n: bigint, advice: number) => number =
+  libc.process_madvise === null
+    ? (pidfd, iov, n, advice) => libc.syscall_iov(SYS.process_madvise, pidfd, iov, n, advice, 0)
+    : (pidfd, iov, n, advice) => libc.process_madvise!(pidfd, iov, n, advice, 0);
+
+/** `process_mrelease(2)`. Returns 0 or `-errno`. */
+export const process_mrelease: (pidfd: number) => number = libc.process_mrelease === null
+  ? (pidfd) => libc.syscall4(SYS.process_mrelease, pidfd, 0, 0, 0)
+  : (pidfd) => libc.process_mrelease!(pidfd, 0);
+
 export * from "./constants.ts";
 export * from "./structs.ts";

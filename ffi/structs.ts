@@ -49,6 +49,9 @@ export const EPOLL_EVENT = Object.freeze({
 /** `siginfo_t` as filled by `waitid`. */
 export const SIGINFO = Object.freeze({ size: 128, si_signo: 0, si_code: 8, si_pid: 16, si_status: 24 });
 
+/** `struct iovec`: `void *iov_base`, `size_t iov_len`. */
+export const IOVEC = Object.freeze({ size: 16, iov_base: 0, iov_len: 8 });
+
 /** `struct linux_dirent64`: `d_ino` u64, `d_off` s64, `d_reclen` u16, `d_type` u8, then the name. */
 export const DIRENT64 = Object.freeze({ d_reclen: 16, d_name: 19 });
 

@@ -82,6 +82,12 @@ export const SYMBOLS = {
     result: "i32",
     optional: true,
   },
+  /** ssize_t process_madvise(int pidfd, const struct iovec *iov, size_t n, int advice, unsigned int flags); glibc >= 2.36 */
+  process_madvise: { parameters: ["i32", "buffer", "usize", "i32", "u32"], result: "i32", optional: true },
+  /** int process_mrelease(int pidfd, unsigned int flags); glibc >= 2.36 */
+  process_mrelease: { parameters: ["i32", "u32"], result: "i32", optional: true },
+  /** int getpagesize(void); */
+  getpagesize: { parameters: [], result: "i32" },
   /** pid_t pidfd_getpid(int pidfd); glibc >= 2.39 */
   pidfd_getpid: { parameters: ["i32"], result: "i32", optional: true },
   /**
@@ -100,6 +106,15 @@ export const SYMBOLS = {
    * which no glibc wraps.
    */
   syscall_listns: { name: "syscall", parameters: ["i32", "buffer", "buffer", "usize", "u32"], result: "i32" },
+  /**
+   * long syscall(long number, int, const void *, size_t, int, unsigned int): the `process_madvise` shape. Its
+   * result is below 2^31: the kernel advises at most `MAX_RW_COUNT` (2 GiB - 4 KiB) bytes per call.
+   */
+  syscall_iov: {
+    name: "syscall",
+    parameters: ["i32", "i32", "buffer", "usize", "i32", "u32"],
+    result: "i32",
+  },
   /** ssize_t write(int fd, const void *buf, size_t count); */
   write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
   /** int epoll_create1(int flags); */

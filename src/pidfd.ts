@@ -60,6 +60,14 @@ import {
 } from "./fd.ts";
 import { checkHandle, handleOf, openHandle } from "./handle.ts";
 import { callerPid, confirmOpened, dupPidfd, openSnapshot } from "./identity.ts";
+import {
+  adviseMemory,
+  type MemoryAdvice,
+  type MemoryMap,
+  memoryMaps,
+  type MemoryRange,
+  releaseMemory,
+} from "./memory.ts";
 import { adoptNamespace, type Namespace, type NamespaceKind } from "./namespace.ts";
 import { nspidOf, type PidNamespace } from "./pid_namespace.ts";
 import { openProcDir, type ProcDir } from "./proc_dir.ts";
@@ -703,6 +711,91 @@ export class Pidfd extends OwnedFd {
    */
   openProcDir(root: string = "/proc"): ProcDir {
     return openProcDir(this, root);
+  }
+
+  /**
+   * The process's memory mappings, from `/proc/<pid>/maps` read through {@link Pidfd.openProcDir} (so a
+   * recycled pid can never answer for another process). A zombie has none.
+   *
+   * Permission: `PTRACE_MODE_READ` over the process (the same user when Yama's `ptrace_scope` allows it, or
+   * `CAP_SYS_PTRACE`).
+   *
+   * @returns One {@link MemoryMap} per mapping, in address order.
+   * @throws {TypeError} If the pidfd is closed.
+   * @throws {SyscallError} `ESRCH` once the process has been reaped; `EACCES` without ptrace-read access (the
+   * message names it).
+   *
+   * @example Find a process's heap
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using pidfd = Pidfd.open(1234);
+   * const heap = pidfd.memoryMaps().find((m) => m.path === "[heap]");
+   * ```
+   */
+  memoryMaps(): MemoryMap[] {
+    return memoryMaps(this);
+  }
+
+  /**
+   * Advises the kernel about the process's memory: `process_madvise(2)`
+   * (https://man7.org/linux/man-pages/man2/process_madvise.2.html), Linux ≥ 5.10 (`collapse` ≥ 6.1). `cold`
+   * deactivates pages so they are reclaimed first; `pageout` reclaims them now (file pages are dropped or
+   * written back; anonymous pages need swap); `willneed` reads ahead; `collapse` builds transparent huge pages.
+   *
+   * The ranges are read and checked once, before the first call; they go to the kernel in batches of at most
+   * `IOV_MAX` (1024) iovecs, through a reused buffer, and where the kernel stops early (it advises at most
+   * 2 GiB per call) the next call continues from there.
+   *
+   * Permission on another process: `PTRACE_MODE_READ` over it and `CAP_SYS_NICE`; on the caller itself, none.
+   *
+   * @param advice `"cold"`, `"pageout"`, `"willneed"` or `"collapse"`.
+   * @param ranges The address ranges, `start` page-aligned (`MemoryMap`s can be passed as they are). Default:
+   * every mapping of {@link Pidfd.memoryMaps} except `[vsyscall]` and `[vvar]`, skipping mappings the advice
+   * does not apply to (locked, huge-TLB, PFN-mapped) or that are unmapped meanwhile.
+   * @returns The bytes advised (each range rounded out to whole pages, as the kernel does).
+   * @throws {TypeError} For any other advice, a `ranges` that is not iterable, or a closed pidfd.
+   * @throws {RangeError} For a range whose `start` or `end` is not a bigint, with `start >= end`, or with an
+   * unaligned `start`. Nothing is advised then.
+   * @throws {SyscallError} `EACCES` without ptrace-read access and `EPERM` without `CAP_SYS_NICE` (the message
+   * names what is missing); `ESRCH` once the process has exited; `EINVAL` or `ENOMEM` for a given range the
+   * advice does not apply to or that is not mapped (earlier ranges stay advised).
+   * @throws {UnsupportedError} Before Linux 5.10.
+   *
+   * @example Page out a process's file-backed memory, then its whole address space
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using pidfd = Pidfd.open(1234);
+   * const files = pidfd.memoryMaps().filter((m) => m.inode !== 0);
+   * console.log(pidfd.adviseMemory("pageout", files), "bytes paged out");
+   * pidfd.adviseMemory("cold");
+   * ```
+   */
+  adviseMemory(advice: MemoryAdvice, ranges?: Iterable<MemoryRange>): number {
+    return adviseMemory(this, advice, ranges);
+  }
+
+  /**
+   * Frees the memory of a process that is being killed at once, instead of when its exit has unwound:
+   * `process_mrelease(2)` (https://man7.org/linux/man-pages/man2/process_mrelease.2.html), Linux ≥ 5.15. Call
+   * it right after `sendSignal("SIGKILL")`, as `pkill --mrelease`, lmkd and systemd-oomd do. Needs no
+   * permission beyond holding the pidfd (and the right to have killed the process).
+   *
+   * @throws {TypeError} If the pidfd is closed.
+   * @throws {SyscallError} `EINVAL` if the process is not dying (the message says to kill it first, with
+   * SIGKILL), or shares its memory with a process that is not; `ESRCH` once its memory is gone (a zombie, or
+   * reaped).
+   * @throws {UnsupportedError} Before Linux 5.15.
+   *
+   * @example Kill and reclaim at once
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using pidfd = Pidfd.open(1234);
+   * pidfd.sendSignal("SIGKILL");
+   * pidfd.releaseMemory();
+   * ```
+   */
+  releaseMemory(): void {
+    releaseMemory(this);
   }
 
   /**

@@ -14,6 +14,7 @@ import {
   FILEID_KERNFS,
   LE,
   libc,
+  MADV_COLD,
   MAX_HANDLE_SZ,
   NS_GET_ID,
   NS_GET_PID_IN_PIDNS,
@@ -32,6 +33,8 @@ import {
   PIDFD_SELF_THREAD_GROUP,
   pidfd_send_signal,
   PIDFD_THREAD,
+  process_madvise,
+  process_mrelease,
   SIGINFO,
   STATFS,
   structBuffer,
@@ -72,6 +75,10 @@ export type Features = {
   readonly pidfdInfoCoredump: boolean;
   /** `NS_GET_ID` namespace ids, Linux 6.18. */
   readonly nsGetId: boolean;
+  /** `process_madvise(2)` (`Pidfd.adviseMemory`), Linux 5.10. */
+  readonly processMadvise: boolean;
+  /** `process_mrelease(2)` (`Pidfd.releaseMemory`), Linux 5.15. */
+  readonly processMrelease: boolean;
   /** glibc's `pidfd_spawnp` (2.39): `spawn()` gets the pidfd with the child instead of right after it. */
   readonly pidfdSpawn: boolean;
   /** pidfs file handles (`Pidfd.handle()`, `Pidfd.fromHandle()`), Linux 6.14. */
@@ -121,6 +128,10 @@ const PROBES: { readonly [K in keyof Features]: (p: Probed) => boolean } = {
   pidfdInfoExit: () => pidfd_send_signal(PIDFD_SELF_THREAD_GROUP, 0, 0) === 0,
   pidfdInfoCoredump: (p) => p.info >= 0 && (p.infoMask & PIDFD_INFO_COREDUMP) !== 0,
   nsGetId: (p) => p.pidns >= 0 && libc.ioctl_ptr(p.pidns, NS_GET_ID, structBuffer(8).bytes) === 0,
+  // No iovecs on the caller's own pidfd: 0 bytes advised, ENOSYS without the syscall.
+  processMadvise: (p) => p.pidfd >= 0 && process_madvise(p.pidfd, structBuffer(8).bytes, 0n, MADV_COLD) === 0,
+  // The caller is alive, not dying: EINVAL proves the syscall exists.
+  processMrelease: (p) => p.pidfd >= 0 && process_mrelease(p.pidfd) === -Errno.EINVAL,
   pidfdSpawn: () => libc.pidfd_spawnp !== null,
   pidfsHandles: (p) => p.handle !== null && reopens(p.pidfd, p.handle),
   pidfsRoot: (p) => p.handle !== null && reopens(FD_PIDFS_ROOT, p.handle),

@@ -41,6 +41,14 @@ function pidfsIdOf(pid: number): string {
 }
 const CLI = `${ROOT}cli.ts`;
 
+/** The resident set `reclaim --json` reports, in bytes. */
+interface Rss {
+  total: number;
+  anon: number;
+  file: number;
+  shmem: number;
+}
+
 /** One way of running the tool. */
 interface Variant {
   name: string;
@@ -368,6 +376,13 @@ const USAGE_ERRORS: string[][] = [
   ["kill", "--timeout", "1s", "--timeout", "2s", "--then", "KILL", "1"],
   ["kill", "--timeout", "1s", "--then", "NOPE", "1"],
   ["kill", "--timeout", "never", "--then", "KILL", "1"],
+  ["kill", "--mrelease", "1"],
+  ["kill", "-s", "TERM", "--mrelease", "1"],
+  ["kill", "-s", "KILL", "--mrelease", "--timeout", "1s", "--then", "KILL", "1"],
+  ["reclaim"],
+  ["reclaim", "x"],
+  ["reclaim", "--advice"],
+  ["reclaim", "--advice", "willneed", "1"],
   ["ps", "extra"],
   ["ps", "--ns"],
   ["ps", "--ns", "bogus"],
@@ -943,6 +958,58 @@ for (const v of variants) {
         assert.equal(r.status, 1);
         assert.equal(r.stderr, `pidfd: ${gone}: ESRCH (No such process)\n`);
         assert.deepEqual(await ended(s), { code: null, signal: "SIGKILL" });
+      } finally {
+        await s.kill();
+      }
+    });
+
+    test("kill -s KILL --mrelease kills and releases the memory at once", async () => {
+      const s = await sleeper();
+      try {
+        const doc = okJson(v, ["kill", "-s", "KILL", "--mrelease", String(s.pid)]);
+        const [p] = (doc as { processes: { pid: number; signals: string[]; memoryReleased: unknown }[] })
+          .processes;
+        assert.equal(p!.pid, s.pid);
+        assert.deepEqual(p!.signals, ["SIGKILL"]);
+        // false when the victim had already unmapped its memory on its way out
+        assert.equal(typeof p!.memoryReleased, "boolean");
+        assert.deepEqual(await ended(s), { code: null, signal: "SIGKILL" });
+        const gone = impossiblePid();
+        const r = runCli(v, ["kill", "-s", "KILL", "--mrelease", String(gone)]);
+        assert.equal(r.status, 1);
+        assert.equal(r.stderr, `pidfd: ${gone}: ESRCH (No such process)\n`);
+      } finally {
+        await s.kill();
+      }
+    });
+
+    test("reclaim advises every mapping and reports the RSS that /proc/<pid>/status shows", async () => {
+      const s = await sleeper();
+      try {
+        // What the kernel advises: every mapping but the kernel's special ones, from /proc/<pid>/maps.
+        const mapped = run("cat", [`/proc/${s.pid}/maps`]).trim().split("\n")
+          .filter((l) => !/\[(vsyscall|vvar|vvar_vclock)\]$/.test(l))
+          .map((l) => l.split(" ")[0]!.split("-").map((h) => parseInt(h, 16)))
+          .reduce((sum, [start, end]) => sum + end! - start!, 0);
+        for (const advice of ["pageout", "cold"]) {
+          const doc = okJson(v, ["reclaim", "--advice", advice, String(s.pid)]) as {
+            processes: { pid: number; advice: string; advised: number; before: Rss; after: Rss }[];
+          };
+          const [p] = doc.processes;
+          assert.equal(p!.pid, s.pid);
+          assert.equal(p!.advice, advice);
+          assert.equal(p!.advised, mapped);
+          assert.equal(p!.after.total, statusInts(s.pid, "VmRSS")[0]! * 1024);
+          assert.equal(p!.after.file, statusInts(s.pid, "RssFile")[0]! * 1024);
+          assert.ok(p!.before.total >= p!.after.total);
+        }
+        const table = ok(v, ["reclaim", String(s.pid)]);
+        assert.match(table, /^ *PID +ADVICE +ADVISED +RSS BEFORE +RSS AFTER +FILE BEFORE +FILE AFTER$/m);
+        assert.match(table, new RegExp(`^ *${s.pid} +pageout +${(mapped / 1048576).toFixed(1)}M `, "m"));
+        const gone = impossiblePid();
+        const r = runCli(v, ["reclaim", String(gone)]);
+        assert.equal(r.status, 1);
+        assert.equal(r.stderr, `pidfd: ${gone}: ESRCH (No such process)\n`);
       } finally {
         await s.kill();
       }

@@ -44,9 +44,13 @@ describe("ffi constants", () => {
       pidfd_open: 434,
       clone3: 435,
       pidfd_getfd: 438,
+      process_madvise: 440,
+      process_mrelease: 448,
       waitid: 247,
+      listns: 470,
     });
     assert.equal(c.SYSCALLS.aarch64.waitid, 95);
+    assert.equal(c.SYSCALLS.aarch64.listns, 470);
     assert.equal(c.SYSCALLS.aarch64.pidfd_open, 434);
   });
 

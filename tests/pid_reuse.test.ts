@@ -19,6 +19,9 @@ describe("PID reuse", () => {
     assert.equal(result.namespace, "ESRCH");
     assert.equal(result.fromHandle, "ESRCH", "the handle of the dead process");
     assert.equal(result.openById, "ESRCH", "open(pid, { id }) of the dead process");
+    assert.equal(result.memoryMaps, "ESRCH");
+    assert.equal(result.adviseMemory, "ESRCH");
+    assert.equal(result.releaseMemory, "ESRCH");
     assert.equal(result.oldAlive, false);
     assert.equal(result.sameId, false, "pidfs ids differ");
     assert.match(result.newState, /^[RS]$/, "the new process was not signalled");

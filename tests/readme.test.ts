@@ -20,6 +20,7 @@ const EXPECTED: [string, RegExp][] = [
   ["exits(workers)", /^server: code 3, signal null\n(\d+ (0|SIGTERM)\n){2}$/],
   ["child.output()", /^3 "hello\\n"\n$/],
   ["processes({ ns: container })", /^\[ 1, 2 \]\nsleep 60\n$/],
+  ["pidfd.memoryMaps()", /^true\ntrue\n$/],
   ["PidNamespace.of(init)", /^true\n1\n\[ \d+, 1 \]\nName:\tsh true\n$/],
 ];
 
@@ -31,7 +32,10 @@ describe("README examples", () => {
 
   for (const [i, code] of blocks.entries()) {
     const expected = EXPECTED.find(([marker]) => code.includes(marker))?.[1];
-    test(`example ${i + 1} runs verbatim`, { skip: code.includes("unshare") ? needsRoot : false }, () => {
+    test(`example ${i + 1} runs verbatim`, {
+      // Namespaces from `unshare`, and advising another process's memory (CAP_SYS_NICE), need root.
+      skip: code.includes("unshare") || code.includes("adviseMemory") ? needsRoot : false,
+    }, () => {
       // Inside the checkout, so that `@pidfd/pidfd` resolves as the README says.
       const dir = mkdtempSync(`${ROOT}.readme-`);
       try {

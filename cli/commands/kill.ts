@@ -1,10 +1,11 @@
 /**
- * `pidfd kill [-s <signal>] [--timeout <d> --then <signal>]… <pid>…`: race-free signalling with escalation.
+ * `pidfd kill [-s <signal>] [--timeout <d> --then <signal>]… [--mrelease] [--ids] <pid>[:<id>]…`: race-free signalling with
+ * escalation, and with SIGKILL the killed processes' memory released at once.
  *
  * @module
  */
 
-import { type ExitStatus, type Pidfd, SyscallError } from "../../mod.ts";
+import { type ExitStatus, type Pidfd, signalNumber, SyscallError } from "../../mod.ts";
 import {
   parseCommand,
   type ParsedSignal,
@@ -39,6 +40,8 @@ export interface KillRecord {
   exit: Omit<ExitRecord, "pid" | "id"> | null;
   /** It exited but its parent has not reaped it (a zombie): nothing more is sent to it. */
   unreaped: boolean;
+  /** With `--mrelease`: whether `process_mrelease` freed the memory (`false`: it was already gone). */
+  memoryReleased?: boolean;
 }
 
 /** Runs `pidfd kill`. */
@@ -48,10 +51,18 @@ export async function kill(args: string[], ctx: Context): Promise<number> {
     timeout: { type: "string", multiple: true },
     then: { type: "string", multiple: true },
     ids: { type: "boolean" },
+    mrelease: { type: "boolean" },
   });
   if (values.json) ctx.json = true;
   const signal = parseSignal(values.signal ?? "TERM", "kill");
   const steps = escalation(tokens);
+  const mrelease = values.mrelease === true;
+  if (mrelease && (signal.number !== SIGKILL || steps.length > 0)) {
+    throw new UsageError(
+      "--mrelease goes with -s KILL only (and no --timeout): it frees a killed process's memory",
+      "kill",
+    );
+  }
   const specs = parseProcessSpecs(positionals, "kill");
   const ids = values.ids === true;
 
@@ -75,7 +86,7 @@ export async function kill(args: string[], ctx: Context): Promise<number> {
       if (!stopped) ctx.fail(pid, e); // the escalations left behind fail once their pidfds are closed
     };
     const results = await Promise.race([
-      Promise.all(targets.map((pidfd, i) => escalate(pidfd, signal, steps, sent[i]!, fail))),
+      Promise.all(targets.map((pidfd, i) => escalate(pidfd, signal, steps, mrelease, sent[i]!, fail))),
       interrupt.then(() => null),
     ]);
     if (results === null) {
@@ -140,6 +151,19 @@ function signalShorthand(args: string[]): string[] {
   return args;
 }
 
+const SIGKILL = signalNumber("SIGKILL");
+
+/** `process_mrelease` right after SIGKILL, as `pkill --mrelease`; `false` when the memory was already gone. */
+function release(pidfd: Pidfd): boolean {
+  try {
+    pidfd.releaseMemory();
+    return true;
+  } catch (e) {
+    if (e instanceof SyscallError && e.code === "ESRCH") return false;
+    throw e;
+  }
+}
+
 /** The `--timeout <d> --then <signal>` pairs, in command-line order; each `--timeout` needs its `--then`. */
 function escalation(tokens: Token[]): Step[] {
   const steps: Step[] = [];
@@ -168,11 +192,13 @@ async function escalate(
   pidfd: Pidfd,
   signal: ParsedSignal,
   steps: Step[],
+  mrelease: boolean,
   signals: string[],
   fail: (pid: number, error: unknown) => void,
 ): Promise<{ record: KillRecord; exit: ExitStatus | null } | null> {
   const pid = pidfd.pid;
   const id = pidfsId(pidfd);
+  let memoryReleased: boolean | undefined;
   const done = (exit: ExitStatus | null, unreaped = false) => ({
     record: {
       pid,
@@ -182,12 +208,14 @@ async function escalate(
         ? null
         : { code: exit.code, signal: exit.signal, coreDumped: exit.coreDumped, source: exit.source },
       unreaped,
+      ...(memoryReleased === undefined ? {} : { memoryReleased }),
     },
     exit,
   });
   try {
     pidfd.sendSignal(signal.number);
     signals.push(signal.name);
+    if (mrelease) memoryReleased = release(pidfd);
     for (const step of steps) {
       try {
         using deadline = timeoutSignal(step.ms);
