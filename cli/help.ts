@@ -234,7 +234,7 @@ ${NS_SPEC}
     "reclaim",
     "reclaim processes' memory (process_madvise), with their RSS before and after",
     `USAGE
-  pidfd reclaim [--json] [--advice cold|pageout] <pid>…
+  pidfd reclaim [--json] [--advice cold|pageout] <pid>[:<id>]…
 
 Advises every mapping of each process through process_madvise(2) (Linux >= 5.10) and prints the bytes
 advised and the resident set (VmRSS, and its file-backed part RssFile) before and after, read through a

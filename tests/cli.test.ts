@@ -1445,15 +1445,8 @@ for (const v of variants) {
         kill -9 $new`;
       const dir = run("mktemp", ["-d"]).trim();
       try {
-        const r = spawnSync("unshare", [
-          "--pid",
-          "--fork",
-          "--mount-proc",
-          "--kill-child",
-          "sh",
-          "-c",
-          script,
-        ], {
+        const newPidns = ["--pid", "--fork", "--mount-proc", "--kill-child"];
+        const r = spawnSync("unshare", [...newPidns, "sh", "-c", script], {
           encoding: "utf8",
           env: cliEnv(),
           cwd: dir,

@@ -17,8 +17,10 @@ import { namespaces, Pidfd, PidNamespace, processes, supports, SyscallError, tra
 import { listDir, readText } from "../src/procfs.ts";
 import {
   asNobody,
+  execed,
   fdSnapshot,
   fdsOpenedSince,
+  firstChild,
   isBun,
   needsRoot,
   nobodyCopy,
@@ -83,24 +85,8 @@ function runJson(argv: string[]): Record<string, string | number | null> {
   return JSON.parse(r.stdout.trim().split("\n").at(-1)!);
 }
 
-/** Polls until `pid` has a child; returns the first. */
-async function childOf(pid: number): Promise<number> {
-  for (let i = 0; i < 400; i++) {
-    const c = readText(`/proc/${pid}/task/${pid}/children`).trim();
-    if (c !== "") return Number(c.split(" ")[0]);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`${pid} has no child`);
-}
-
-/** Polls until `pid` runs `comm`. */
-async function runs(pid: number, comm: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (readText(`/proc/${pid}/comm`).trim() === comm) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`${pid} never ran ${comm}`);
-}
+/** `unshare` options that make a new PID namespace with its own /proc, killed with the `unshare` process. */
+const CONTAINER = ["--pid", "--fork", "--mount-proc", "--kill-child"];
 
 /** The numeric entries of a procfs directory. */
 function pidsIn(dir: string): Set<number> {
@@ -152,6 +138,14 @@ describe("pidfs file handles", () => {
       libc.close(fd);
       assert.equal(again.id, p.id);
     }
+    // Selftest valid_name_to_handle_at_flags: AT_HANDLE_FID gives the same, decodable bytes.
+    const fid = new Uint8Array(136);
+    new DataView(fid.buffer).setUint32(0, 128, true);
+    assert.equal(
+      libc.name_to_handle_at(p.fd, new Uint8Array(1), fid, new Uint8Array(8), AT_EMPTY_PATH | 0x200),
+      0,
+    );
+    assert.deepEqual(fid.slice(0, 16), h);
     assert.ok(libc.open_by_handle_at(AT_FDCWD, h, O_CLOEXEC) < 0);
     assert.ok(libc.open_by_handle_at(-9, h, O_CLOEXEC) < 0);
     assert.equal(supports().pidfsHandles, true);
@@ -235,18 +229,11 @@ describe("pidfs file handles", () => {
   test("a process in a child PID namespace opens from the parent; the parent's from inside does not", {
     skip: needsRoot,
   }, async () => {
-    const container = await started("unshare", [
-      "--pid",
-      "--fork",
-      "--mount-proc",
-      "--kill-child",
-      "sleep",
-      "60",
-    ]);
+    const container = await started("unshare", [...CONTAINER, "sleep", "60"]);
     const dir = mkdtempSync("/tmp/pidfd-handle-");
     try {
-      const inner = await childOf(container.pid);
-      await runs(inner, "sleep");
+      const inner = await firstChild(container.pid);
+      await execed(inner, "sleep");
       using p = Pidfd.open(inner);
       using again = Pidfd.fromHandle(p.handle());
       assert.equal(again.id, p.id);
@@ -353,15 +340,7 @@ describe("Pidfd.open with id and ns", () => {
     const marker = `${self}${Date.now() % 100000}`;
     const script = `sleep 6${marker} & exec unshare --pid --fork --mount-proc --kill-child sh -c ` +
       `'sleep 7${marker} & sleep 8${marker} & wait'`;
-    const outer = await started("unshare", [
-      "--pid",
-      "--fork",
-      "--mount-proc",
-      "--kill-child",
-      "sh",
-      "-c",
-      script,
-    ]);
+    const outer = await started("unshare", [...CONTAINER, "sh", "-c", script]);
     try {
       // A process of each level that stays in that level's mount namespace (with its /proc).
       const byCmdline = (cmd: string): number | undefined =>
@@ -473,18 +452,11 @@ describe("processes()", () => {
   test("yields the pids a direct /proc scan shows, other PID namespaces included", {
     skip: needsRoot,
   }, async () => {
-    const container = await started("unshare", [
-      "--pid",
-      "--fork",
-      "--mount-proc",
-      "--kill-child",
-      "sleep",
-      "60",
-    ]);
+    const container = await started("unshare", [...CONTAINER, "sleep", "60"]);
     const plain = await sleeper();
     try {
-      const inner = await childOf(container.pid);
-      await runs(inner, "sleep");
+      const inner = await firstChild(container.pid);
+      await execed(inner, "sleep");
       await noLeaks(() => {
         const before = pidsIn("/proc");
         const got: number[] = [];
@@ -533,17 +505,14 @@ describe("processes()", () => {
 
   test("{ ns } yields what the container's own /proc lists", { skip: needsRoot }, async () => {
     const container = await started("unshare", [
-      "--pid",
-      "--fork",
-      "--mount-proc",
-      "--kill-child",
+      ...CONTAINER,
       "sh",
       "-c",
       "sleep 60 & sleep 61 & exec sleep 62",
     ]);
     try {
-      const init = await childOf(container.pid);
-      await runs(init, "sleep");
+      const init = await firstChild(container.pid);
+      await execed(init, "sleep");
       for (let i = 0; i < 400 && pidsIn(`/proc/${init}/root/proc`).size < 3; i++) {
         await new Promise((r) => setTimeout(r, 5));
       }
@@ -592,7 +561,7 @@ describe("namespaces()", () => {
         writeFileSync(`${dir}/ns`, "");
         // A net namespace that only a bind mount keeps alive (what `ip netns add` makes).
         bound = spawnSync("unshare", [`--net=${dir}/ns`, "true"]).status === 0;
-        await runs(held.pid, "sleep");
+        await execed(held.pid, "sleep");
         const shown = run("lsns", ["-t", "net", "-n", "-o", "NS"]).trim().split("\n").map(Number);
         await noLeaks(() => {
           const inodes: number[] = [];

@@ -68,7 +68,7 @@ export async function wait(args: string[], ctx: Context): Promise<number> {
 
     const exited: ExitRecord[] = [];
     const label = (p: Pidfd): string => values.ids ? processText(p.pid, pidfsId(p)) : String(p.pid);
-    const width = Math.max(3, ...pidfds.map((p) => label(p).length));
+    const width = Math.max(3, ...pids.map((p) => String(p).length), ...pidfds.map((p) => label(p).length));
     const line = (pid: string, text: string): string => `${pid.padStart(width)}  ${text}\n`;
     // The header comes with the first exit: a timeout or Ctrl-C before any leaves no bare header behind.
     let header = ctx.json;
