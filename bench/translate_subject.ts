@@ -29,7 +29,7 @@ export interface TranslationSubject {
   close(): void;
 }
 
-function childrenOf(pid: number): number[] {
+export function childrenOf(pid: number): number[] {
   try {
     const text = readText(`/proc/${pid}/task/${pid}/children`).trim();
     return text === "" ? [] : text.split(/\s+/).map(Number);
@@ -43,7 +43,7 @@ function nspid(pid: number): number[] {
   return line.slice(6).trim().split(/\s+/).map(Number);
 }
 
-async function until<T>(what: string, fn: () => T | undefined): Promise<T> {
+export async function until<T>(what: string, fn: () => T | undefined): Promise<T> {
   for (let i = 0; i < 1000; i++) {
     const v = fn();
     if (v !== undefined) return v;
@@ -58,7 +58,7 @@ const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
  * Starts `unshare <args>` without keeping the program alive for it. Deno: `Deno.Command`, which (unlike
  * `node:child_process` there) needs no --allow-env, so the bench runs with deno.json's task flags.
  */
-function startContainer(args: string[]): { pid: number; kill(): void } {
+export function startContainer(args: string[]): { pid: number; kill(): void } {
   const kill = (fn: () => void): void => {
     try {
       fn();

@@ -206,6 +206,35 @@ ${PROCESS_SPEC}
 `,
     async () => (await import("./commands/kill.ts")).kill,
   ),
+  exec: command(
+    "exec",
+    "run a command inside a process's namespaces (like nsenter -t <pid> -a), through its pidfd",
+    `USAGE
+  pidfd exec [--ns <kind,...>] [--preserve-credentials] [--json] <pid>[:<id>] -- <command> [args...]
+
+Runs <command> inside the namespaces of process <pid> that differ from the caller's: cgroup, ipc, mnt,
+net, pid, time, user and uts, as 'nsenter -t <pid> -a' does, with the process's root and working
+directory when its mount namespace is joined, and as uid 0 / gid 0 of its user namespace when that is
+joined. Every namespace is fetched through a pidfd opened first, so a recycled pid can never redirect the
+command into another container. The command's stdin, stdout and stderr are the caller's; it is looked up
+in PATH inside the container. The mount, user and time namespaces are entered by util-linux nsenter, which
+must be installed.
+
+OPTIONS
+  --ns <kinds>      only these kinds, comma-separated (e.g. net,uts); kinds the caller shares are skipped
+  --preserve-credentials
+                    keep the caller's uid and gids after joining a user namespace
+  --json            print one JSON document after the command has exited (pid, command, code, signal,
+                    exitStatus); the command's own output still goes to stdout first
+  -h, --help        show this help
+
+EXIT STATUS
+  The command's exit status, or 128+N when signal N killed it; 1 an operational error (the process is
+  gone: 'pidfd: <pid>: ESRCH (No such process)', not permitted: EPERM naming the namespace); 2 a usage
+  error. When the command cannot be started inside the container, nsenter reports it (126 or 127).
+`,
+    async () => (await import("./commands/exec.ts")).exec,
+  ),
   ps: command(
     "ps",
     "a container-aware process table",

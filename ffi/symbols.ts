@@ -106,6 +106,8 @@ export const SYMBOLS = {
    * which no glibc wraps.
    */
   syscall_listns: { name: "syscall", parameters: ["i32", "buffer", "buffer", "usize", "u32"], result: "i32" },
+  /** int setns(int fd, int nstype); glibc >= 2.14. Changes the calling thread's namespaces only. */
+  setns: { parameters: ["i32", "i32"], result: "i32" },
   /**
    * long syscall(long number, int, const void *, size_t, int, unsigned int): the `process_madvise` shape. Its
    * result is below 2^31: the kernel advises at most `MAX_RW_COUNT` (2 GiB - 4 KiB) bytes per call.

@@ -32,8 +32,10 @@ import {
 } from "../ffi/mod.ts";
 import { assertOptions, SyscallError, UnsupportedError } from "./errors.ts";
 import { closeRaw, type OwnedFd, ownFd } from "./fd.ts";
+import type { Namespace } from "./namespace.ts";
 import { adoptPidfd, EMFILE_HINT, type Pidfd } from "./pidfd.ts";
 import { type Signal, signalNumber } from "./signals.ts";
+import { enter, type Entry, type NamespaceRequest, namespaceRequest } from "./spawn_namespaces.ts";
 import { type PipeStream, readableFromFd, writableToFd } from "./stream.ts";
 import type { ExitStatus } from "./wait.ts";
 
@@ -63,6 +65,16 @@ export interface SpawnOptions {
   signal?: AbortSignal;
   /** The signal for `signal` aborts and for `Subprocess.kill()` without argument. Default `"SIGTERM"`. */
   killSignal?: Signal;
+  /**
+   * Start the child inside other namespaces (see "Entering namespaces" in {@link spawn}): a `Pidfd`'s, every
+   * one of them that differs from the caller's (like `nsenter --all --target`), or exactly the given handles.
+   */
+  namespaces?: Pidfd | readonly Namespace[];
+  /**
+   * After joining a user namespace, keep the caller's uid and gid (nsenter `--preserve-credentials`) instead of
+   * becoming uid 0 / gid 0 of that namespace. Default `false`.
+   */
+  preserveCredentials?: boolean;
 }
 
 /** What {@link Subprocess.output} collects. */
@@ -364,6 +376,9 @@ interface SpawnPlan {
   readonly command: string;
   readonly file: Uint8Array;
   readonly argv: CStringArray;
+  readonly args: readonly string[];
+  readonly argv0: string | undefined;
+  readonly namespaces: NamespaceRequest | null;
   /** A table of this call's own, or the address of libc's `environ`. */
   readonly envp: CStringArray | bigint;
   readonly cwd: string | undefined;
@@ -407,6 +422,7 @@ function plan(command: unknown, args: unknown, options: unknown): SpawnPlan {
   }
   const killSignal = o.killSignal;
   const killNumber = signalNumber(killSignal === undefined ? "SIGTERM" : killSignal) | 0;
+  const namespaces = namespaceRequest(o.namespaces, o.preserveCredentials);
   if (signal?.aborted) throw signal.reason;
   if (cwd !== undefined && libc.posix_spawn_file_actions_addchdir_np === null) {
     throw new UnsupportedError(
@@ -418,6 +434,9 @@ function plan(command: unknown, args: unknown, options: unknown): SpawnPlan {
     command,
     file: encoder.encode(`${command}\0`),
     argv: new CStringArray([argv0 ?? command, ...argList]),
+    args: argList,
+    argv0,
+    namespaces,
     envp: envpOf(env, clearEnv),
     cwd,
     stdio,
@@ -450,19 +469,30 @@ function spawnCheck(r: number, call: string, subject: string): void {
  * signal's `addEventListener`, runs once the child exists; if it throws, the child is killed and reaped and
  * the error is rethrown. A nested `spawn()` from any of these places is an independent call.
  *
+ * Entering namespaces (`namespaces`): the child joins a `Pidfd`'s namespaces that differ from the caller's
+ * (like `nsenter --all --target`; fetched through the pidfd, never by pid), or exactly the given `Namespace`
+ * handles. net, uts, ipc, cgroup and pid are joined with `setns(2)` on the calling thread only around the
+ * spawn and restored before `spawn()` returns; mnt, user and time, which a multi-threaded process cannot join,
+ * by util-linux `nsenter` exec'd in the child as a trampoline, with the target's root and cwd after a mount
+ * namespace and uid 0 / gid 0 after a user namespace unless `preserveCredentials`. Permission: ptrace-read
+ * access to the target and `CAP_SYS_ADMIN` over its namespaces (the owner of a rootless container has it
+ * there). See the README's "Entering namespaces" for the limits.
+ *
  * Requires Linux ≥ 5.3 (5.4 for the exit status through `waitid(P_PIDFD)`), glibc ≥ 2.29 for `cwd`. Deno:
  * `--allow-ffi` only.
  *
- * @param command The program: a path, or a name looked up in `PATH`.
+ * @param command The program: a path, or a name looked up in `PATH` (inside the container with a trampoline).
  * @param args Its arguments (without `argv[0]`).
- * @param options Environment, working directory, stdio, `argv0`, abort signal and kill signal.
+ * @param options Environment, working directory, stdio, `argv0`, abort signal, kill signal, namespaces.
  * @returns The running child.
  * @throws {TypeError} For arguments that are not strings, contain NUL, or bad options (`env` not a plain
  * object, `clearEnv` not a boolean).
  * @throws {RangeError} For a negative or fractional stdio fd, or a signal number out of range.
  * @throws {SyscallError} `ENOENT` when the command is not found, `EACCES` when it is not executable, `chdir`
  * errors naming `cwd` when that is what is wrong, `EBADF` naming a stdio fd that is not open, `EMFILE` at the
- * fd limit; every fd opened on the way is closed again.
+ * fd limit; every fd opened on the way is closed again. With `namespaces`: `ESRCH` when the target has exited
+ * (before or during the spawn: no child is left), `EPERM` naming the namespace kind that may not be joined.
+ * @throws {UnsupportedError} With `namespaces` that need `nsenter` when it is not installed, or with `argv0`.
  *
  * @example Run a command and read its output
  * ```ts ignore
@@ -470,6 +500,14 @@ function spawnCheck(r: number, call: string, subject: string): void {
  * await using child = spawn("sh", ["-c", "echo hi; exit 3"], { stdout: "pipe" });
  * const { status, stdout } = await child.output();
  * console.log(status.code, new TextDecoder().decode(stdout)); // 3 "hi\n"
+ * ```
+ *
+ * @example Run a command inside a container's namespaces
+ * ```ts ignore
+ * import { Pidfd, spawn } from "@pidfd/pidfd";
+ * using target = Pidfd.open(4242);
+ * await using child = spawn("hostname", [], { namespaces: target, stdout: "pipe" });
+ * console.log(new TextDecoder().decode((await child.output()).stdout));
  * ```
  */
 export function spawn(command: string, args: readonly string[] = [], options: SpawnOptions = {}): Subprocess {
@@ -509,7 +547,10 @@ function launch(p: SpawnPlan): Subprocess {
   let actionsReady = false;
   let attrReady = false;
   let child: Subprocess | undefined;
+  let entry: Entry | null = null;
   try {
+    entry = p.namespaces === null ? null : enter(p.namespaces, p.cwd, p.argv0);
+    const trampoline = entry?.trampoline ?? null;
     spawnCheck(libc.posix_spawn_file_actions_init(fileActions), "posix_spawn_file_actions_init", p.command);
     actionsReady = true;
     spawnCheck(libc.posix_spawnattr_init(spawnAttr), "posix_spawnattr_init", p.command);
@@ -566,7 +607,14 @@ function launch(p: SpawnPlan): Subprocess {
         );
       }
     }
-    const cwd = p.cwd === undefined ? null : encoder.encode(`${p.cwd}\0`);
+    for (const fd of trampoline?.inherit ?? []) {
+      spawnCheck(
+        libc.posix_spawn_file_actions_adddup2(fileActions, fd, fd),
+        "posix_spawn_file_actions_adddup2",
+        String(fd),
+      );
+    }
+    const cwd = p.cwd === undefined || trampoline?.cwdInside ? null : encoder.encode(`${p.cwd}\0`);
     if (cwd !== null) {
       spawnCheck(
         libc.posix_spawn_file_actions_addchdir_np!(fileActions, cwd),
@@ -575,12 +623,18 @@ function launch(p: SpawnPlan): Subprocess {
       );
     }
 
-    const pidfd = startChild(p, fileActions, spawnAttr, cwd);
+    const [file, argv] = trampoline === null ? [p.file, p.argv] : [
+      encoder.encode(`${trampoline.file}\0`),
+      new CStringArray([...trampoline.argv, p.command, ...p.args]),
+    ];
+    const start = (): Pidfd => startChild(p, file, argv, fileActions, spawnAttr, cwd);
+    const pidfd = entry === null ? start() : startInside(entry, start);
     for (const end of childEnds) end.close();
     child = construct(pidfd, parentEnds, p.killSignal); // the streams own the parent ends now
   } finally {
     if (actionsReady) libc.posix_spawn_file_actions_destroy(fileActions);
     if (attrReady) libc.posix_spawnattr_destroy(spawnAttr);
+    entry?.close();
     for (const end of childEnds) end.close();
     // After a failure the parent ends are still ours: close them.
     if (child === undefined) { for (const end of parentEnds) end?.close(); }
@@ -591,6 +645,8 @@ function launch(p: SpawnPlan): Subprocess {
 /** Creates the child and returns its pidfd (marked as this module's child, so it is reaped by waitid). */
 function startChild(
   p: SpawnPlan,
+  file: Uint8Array,
+  argv: CStringArray,
   fileActions: Uint8Array,
   spawnAttr: Uint8Array,
   cwd: Uint8Array | null,
@@ -599,7 +655,7 @@ function startChild(
   const siginfo = new Uint8Array(SIGINFO.size);
   const call = libc.pidfd_spawnp ?? libc.posix_spawnp;
   const envp = typeof p.envp === "bigint" ? p.envp : p.envp.address;
-  const r = call(out, p.file, fileActions, spawnAttr, p.argv.address, envp);
+  const r = call(out, file, fileActions, spawnAttr, argv.address, envp);
   if (r !== 0) throw spawnError(libc.pidfd_spawnp ? "pidfd_spawnp" : "posix_spawnp", r < 0 ? -r : r, p, cwd);
   if (libc.pidfd_spawnp !== null) {
     const fd = out[0]!;
@@ -629,6 +685,31 @@ function startChild(
     );
   }
   return adoptPidfd(fd, pid, true);
+}
+
+/**
+ * Starts the child inside the entry's namespaces. A target that exited before the child existed is `ESRCH`,
+ * whatever the spawn answered (a dead container's pid namespace refuses new members), and a child started
+ * meanwhile is killed and reaped: nothing is left behind.
+ */
+function startInside(entry: Entry, start: () => Pidfd): Pidfd {
+  let pidfd: Pidfd;
+  try {
+    pidfd = entry.inside(start, killAndReap);
+  } catch (e) {
+    throw entry.targetGone(e) ?? e;
+  }
+  const gone = entry.targetGone();
+  if (gone === null) return pidfd;
+  killAndReap(pidfd);
+  throw gone;
+}
+
+/** Kills and reaps a child this module just started (its pidfd marks it as ours), and closes the pidfd. */
+function killAndReap(pidfd: Pidfd): void {
+  pidfd_send_signal(pidfd.fd, 9, 0);
+  libc.waitid(P_PIDFD, pidfd.fd, new Uint8Array(SIGINFO.size), WEXITED);
+  pidfd.close();
 }
 
 /**

@@ -7,6 +7,7 @@
 import {
   AT_EMPTY_PATH,
   AT_FDCWD,
+  CLONE_NEWUTS,
   cPath,
   Errno,
   FD_PIDFS_ROOT,
@@ -75,6 +76,8 @@ export type Features = {
   readonly pidfdInfoCoredump: boolean;
   /** `NS_GET_ID` namespace ids, Linux 6.18. */
   readonly nsGetId: boolean;
+  /** `setns(2)` with a pidfd and a mask of namespace types, Linux 5.8. */
+  readonly setnsPidfd: boolean;
   /** `process_madvise(2)` (`Pidfd.adviseMemory`), Linux 5.10. */
   readonly processMadvise: boolean;
   /** `process_mrelease(2)` (`Pidfd.releaseMemory`), Linux 5.15. */
@@ -128,6 +131,12 @@ const PROBES: { readonly [K in keyof Features]: (p: Probed) => boolean } = {
   pidfdInfoExit: () => pidfd_send_signal(PIDFD_SELF_THREAD_GROUP, 0, 0) === 0,
   pidfdInfoCoredump: (p) => p.info >= 0 && (p.infoMask & PIDFD_INFO_COREDUMP) !== 0,
   nsGetId: (p) => p.pidns >= 0 && libc.ioctl_ptr(p.pidns, NS_GET_ID, structBuffer(8).bytes) === 0,
+  // Re-joins the caller's own UTS namespace (no change): 0 as root, EPERM without CAP_SYS_ADMIN (the pidfd was
+  // accepted and the permission checked); before 5.8 a pidfd is no namespace file: EINVAL.
+  setnsPidfd: (p) => {
+    const r = p.pidfd >= 0 ? libc.setns(p.pidfd, CLONE_NEWUTS) : -Errno.EBADF;
+    return r === 0 || r === -Errno.EPERM;
+  },
   // No iovecs on the caller's own pidfd: 0 bytes advised, ENOSYS without the syscall.
   processMadvise: (p) => p.pidfd >= 0 && process_madvise(p.pidfd, structBuffer(8).bytes, 0n, MADV_COLD) === 0,
   // The caller is alive, not dying: EINVAL proves the syscall exists.

@@ -1314,6 +1314,7 @@ for (const v of variants) {
           "--map-root-user",
           "--pid",
           "--fork",
+          "--kill-child",
           "sh",
           "-c",
           "sleep 600 & wait",
@@ -1361,6 +1362,94 @@ for (const v of variants) {
       // Only the tool itself lives in the new namespace: it is pid 1 there.
       assert.deepEqual(listed.map((p) => p["pid"]), [1]);
       assert.match(String(listed[0]!["command"]), /ps$/);
+    });
+
+    describe("exec", { skip: needsRoot }, () => {
+      const PROBE = "hostname; cat /mnt/only-here; id -u; pwd; " +
+        "for t in cgroup ipc mnt net pid time user uts; do readlink /proc/self/ns/$t; done";
+      /** A container with every namespace, a hostname and a file only its mount namespace has. */
+      async function box(): Promise<{ pid: number; close(): Promise<void> }> {
+        const unshare = await started("unshare", [
+          ...["--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc"],
+          ...["--net", "--uts", "--ipc", "--cgroup", "--time", "sh", "-c"],
+          "hostname exec-box && mount -t tmpfs none /mnt && echo inside > /mnt/only-here && cd /mnt && exec sleep 600",
+        ]);
+        const pid = await firstChild(unshare.pid);
+        await execed(pid, "sleep");
+        return { pid, close: () => unshare.kill() };
+      }
+
+      test("the output of nsenter -t <pid> -a -r -w, and the command's exit status", async () => {
+        const c = await box();
+        try {
+          const r = runCli(v, ["exec", String(c.pid), "--", "sh", "-c", `${PROBE}; exit 5`]);
+          const ref = spawnSync("nsenter", [
+            "-t",
+            String(c.pid),
+            "-a",
+            "-r",
+            "-w",
+            "sh",
+            "-c",
+            `${PROBE}; exit 5`,
+          ], {
+            encoding: "utf8",
+          });
+          assert.equal(r.status, 5, r.stderr);
+          assert.equal(ref.status, 5, ref.stderr);
+          assert.equal(r.stdout, ref.stdout);
+          assert.match(r.stdout, /^exec-box\ninside\n0\n\/mnt\n/);
+          const killed = runCli(v, ["--json", "exec", String(c.pid), "--", "sh", "-c", "kill -TERM $$"]);
+          assert.equal(killed.status, 128 + 15);
+          const doc = JSON.parse(killed.stdout);
+          assert.deepEqual(Object.keys(doc), ["pid", "command", "code", "signal", "exitStatus"]);
+          assert.deepEqual([doc.code, doc.signal, doc.exitStatus], [null, "SIGTERM", 143]);
+        } finally {
+          await c.close();
+        }
+      });
+
+      test("--ns net,uts joins only those", async () => {
+        const c = await box();
+        try {
+          const out = ok(v, [
+            "exec",
+            "--ns",
+            "net,uts",
+            String(c.pid),
+            "--",
+            "sh",
+            "-c",
+            PROBE.replace("cat /mnt/only-here; ", ""),
+          ]);
+          const lines = out.trim().split("\n");
+          assert.equal(lines[0], "exec-box");
+          const ns = (pid: number, t: string): string => run("readlink", [`/proc/${pid}/ns/${t}`]).trim();
+          assert.deepEqual(
+            lines.slice(3),
+            ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"].map((t) =>
+              ns(t === "net" || t === "uts" ? c.pid : process.pid, t)
+            ),
+          );
+        } finally {
+          await c.close();
+        }
+      });
+
+      test("a process that is gone: one line, exit status 1; usage errors: 2", async () => {
+        const s = await sleeper();
+        await s.kill();
+        const r = runCli(v, ["exec", String(s.pid), "--", "true"]);
+        assert.equal(r.status, 1);
+        assert.equal(r.stderr, `pidfd: ${s.pid}: ESRCH (No such process)\n`);
+        for (
+          const args of [["exec", "1"], ["exec", "--", "true"], ["exec", "--ns", "bogus", "1", "--", "true"]]
+        ) {
+          const u = runCli(v, args);
+          assert.equal(u.status, 2, args.join(" "));
+          assert.match(u.stderr, /^pidfd: .*\(see 'pidfd exec --help'\)\n$/);
+        }
+      });
     });
 
     if (v.name === "deno") {

@@ -22,6 +22,7 @@ const EXPECTED: [string, RegExp][] = [
   ["processes({ ns: container })", /^\[ 1, 2 \]\nsleep 60\n$/],
   ["pidfd.memoryMaps()", /^true\ntrue\n$/],
   ["PidNamespace.of(init)", /^true\n1\n\[ \d+, 1 \]\nName:\tsh true\n$/],
+  ["namespaces: box.pidfd", /^box 0 1\n$/],
 ];
 
 describe("README examples", () => {
