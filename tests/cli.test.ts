@@ -1557,8 +1557,8 @@ for (const v of variants) {
       for (
         const spec of ["4242:", ":5678", "4242:x", "4242:0", "4242:1:2", "4242:18446744073709551616", "0:5"]
       ) {
-        for (const command of ["kill", "wait", "info", "ns"]) {
-          const r = runCli(v, [command, spec]);
+        for (const command of ["kill", "wait", "info", "ns", "reclaim", "exec"]) {
+          const r = runCli(v, [command, spec, ...(command === "exec" ? ["--", "true"] : [])]);
           assert.equal(r.status, 2, `${command} ${spec}: ${r.stderr}`);
           assert.match(r.stderr, /^pidfd: invalid (process|pid) '/, `${command} ${spec}`);
           assert.equal(r.stderr.trim().split("\n").length <= 2, true, r.stderr);
