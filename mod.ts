@@ -26,23 +26,20 @@ export { SyscallError, UnsupportedError } from "./src/errors.ts";
 export { namespaces, processes, type ProcessesOptions } from "./src/enumerate.ts";
 export { OwnedFd } from "./src/fd.ts";
 export { type MemoryAdvice, type MemoryMap, type MemoryRange } from "./src/memory.ts";
-export { Namespace, NAMESPACE_KINDS, type NamespaceKind, type NamespaceType } from "./src/namespace.ts";
+export { NAMESPACE_KINDS, type NamespaceKind, type NamespaceType } from "./src/namespace.ts";
 export {
   type FromHandleOptions,
+  Namespace,
   Pidfd,
   type PidfdInfo,
   type PidfdInfoField,
   type PidfdInfoOptions,
   type PidfdOpenOptions,
+  PidNamespace,
   type SendSignalOptions,
 } from "./src/pidfd.ts";
-export {
-  PidNamespace,
-  type PidTranslateOptions,
-  translatePid,
-  type TranslatePidOptions,
-  type TranslationMethod,
-} from "./src/pid_namespace.ts";
+export { type PidTranslateOptions, type TranslationMethod } from "./src/pid_translate.ts";
+export { translatePid, type TranslatePidOptions } from "./src/translate.ts";
 export { ProcDir } from "./src/proc_dir.ts";
 export {
   type ClassicSignalName,
@@ -54,4 +51,5 @@ export {
 } from "./src/signals.ts";
 export { spawn, type SpawnOptions, type Stdio, Subprocess, type SubprocessOutput } from "./src/spawn.ts";
 export { type Features, supports } from "./src/supports.ts";
-export { exits, type ExitStatus, type PidfdExit, waitAny, type WaitOptions } from "./src/wait.ts";
+export { type ExitStatus, type PidfdExit, type WaitOptions } from "./src/wait.ts";
+export { exits, waitAny } from "./src/wait_many.ts";

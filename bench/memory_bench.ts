@@ -18,8 +18,8 @@ import { once } from "node:events";
 import process from "node:process";
 import { Pidfd, SyscallError } from "../mod.ts";
 import { readText } from "../src/procfs.ts";
+import { isBun } from "../ffi/runtime.ts";
 
-const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 const runtime = isBun
   ? `bun ${(globalThis as unknown as { Bun: { version: string } }).Bun.version}`
   : `deno ${Deno.version.deno}`;

@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { libc } from "../ffi/mod.ts";
 import { Pidfd, PidNamespace } from "../mod.ts";
 import { readText } from "../src/procfs.ts";
+import { isBun } from "../ffi/runtime.ts";
 
 /** The namespace and process the benchmarks translate between. */
 export interface TranslationSubject {
@@ -51,8 +52,6 @@ export async function until<T>(what: string, fn: () => T | undefined): Promise<T
   }
   throw new Error(`timed out waiting for ${what}`);
 }
-
-const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 
 /**
  * Starts `unshare <args>` without keeping the program alive for it. Deno: `Deno.Command`, which (unlike

@@ -22,8 +22,8 @@ import { once } from "node:events";
 import process from "node:process";
 import { Pidfd } from "../mod.ts";
 import { readText } from "../src/procfs.ts";
+import { isBun } from "../ffi/runtime.ts";
 
-const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 const SIGKILL = 9;
 
 /** A running sleeper and the promise of its (runtime- or helper-side) reaping. */

@@ -30,11 +30,13 @@ export interface Parsed<V> {
  * Parses a command's arguments (everything after the command name) with `parseArgs` in strict mode, turning
  * its errors into one-line {@link UsageError}s.
  *
+ * @param ctx The run's context: the common `--json` sets `ctx.json`, here once for every command.
  * @param command The command name, for the pointer to its `--help`.
  * @param args The arguments.
  * @param options The command's own options; {@link COMMON_OPTIONS} are added.
  */
 export function parseCommand<O extends ParseArgsOptionsConfig>(
+  ctx: { json: boolean },
   command: string,
   args: string[],
   options: O,
@@ -47,6 +49,7 @@ export function parseCommand<O extends ParseArgsOptionsConfig>(
       strict: true,
       tokens: true,
     });
+    if ((r.values as { json?: boolean }).json === true) ctx.json = true;
     return { values: { ...r.values }, positionals: r.positionals, tokens: r.tokens };
   } catch (e) {
     throw new UsageError(parseArgsMessage(e), command);

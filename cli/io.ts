@@ -10,8 +10,8 @@
 
 import { fstatSync, writeSync } from "node:fs";
 import process from "node:process";
+import { isBun } from "../ffi/runtime.ts";
 
-const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 const encoder = new TextEncoder();
 
 /** The command-line arguments after the program (and script) name. */

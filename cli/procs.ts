@@ -75,8 +75,11 @@ export function openNamespace(spec: NamespaceSpec, command: string): PidNamespac
         return PidNamespace.open(spec.path);
     }
   } catch (e) {
-    if (e instanceof TypeError) {
-      throw new UsageError(`invalid namespace '${spec.text}': ${e.message}`, command);
+    // Problems with the argument itself: not a namespace file, not a procfs mount (EINVAL from the check).
+    const notProcfs = spec.kind === "proc" && e instanceof SyscallError && e.code === "EINVAL" &&
+      e.syscall === "fstatfs";
+    if (e instanceof TypeError || notProcfs) {
+      throw new UsageError(`invalid namespace '${spec.text}': ${notProcfs ? e.detail : e.message}`, command);
     }
     throw e;
   }

@@ -1,5 +1,5 @@
 /**
- * The Bun half of the exit waiter (`src/waiter.ts`): a Worker that blocks in `epoll_wait(2)` on the module's
+ * The Worker of the Bun epoll driver (`ffi/epoll_bun.ts`, for the reactor in `src/reactor.ts`): a Worker that blocks in `epoll_wait(2)` on the module's
  * one epoll set, because `bun:ffi` has no asynchronous calls and Bun's event loop cannot watch a foreign fd.
  *
  * Protocol, all through one `SharedArrayBuffer` made by the main thread:

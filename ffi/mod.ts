@@ -8,10 +8,8 @@
 import { bunBackend, type BunFfi, bunMemory } from "./bun.ts";
 import { type Arch, SYSCALLS } from "./constants.ts";
 import { denoBackend, denoMemory } from "./deno.ts";
+import { isBun } from "./runtime.ts";
 import { type Libc, LIBC_PATH, type Memory } from "./symbols.ts";
-
-/** True when running under Bun, false under Deno. */
-export const isBun: boolean = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 
 // A variable specifier: deno check and JSR never try to resolve `bun:ffi`.
 const BUN_FFI = "bun:ffi";
@@ -100,6 +98,11 @@ export function runtimeEnv(): [name: string, value: string][] | null {
     if (eq > 0) entries.push([text.slice(0, eq), text.slice(eq + 1)]);
   }
   return entries;
+}
+
+/** One variable of {@link runtimeEnv}, or `undefined` when it is unset (or the environment cannot be read). */
+export function runtimeEnvVar(name: string): string | undefined {
+  return runtimeEnv()?.find(([key]) => key === name)?.[1];
 }
 
 /**

@@ -125,17 +125,6 @@ export const SYMBOLS = {
   epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
   /** int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout); */
   epoll_wait: { parameters: ["i32", "buffer", "i32", "i32"], result: "i32" },
-  /**
-   * The same `epoll_wait`, as a Deno `nonblocking` call on Deno's 32-thread pool: it returns a `Promise` and
-   * errno is lost (a -1 is returned as is). Bun ignores `nonblocking` and would block its main thread: never
-   * call this under Bun.
-   */
-  epoll_wait_nonblocking: {
-    name: "epoll_wait",
-    parameters: ["i32", "buffer", "i32", "i32"],
-    result: "i32",
-    nonblocking: true,
-  },
   /** int eventfd(unsigned int initval, int flags); */
   eventfd: { parameters: ["u32", "i32"], result: "i32" },
   /** int *__errno_location(void); read only by the backends, right after a failed call */

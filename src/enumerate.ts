@@ -25,18 +25,17 @@ import {
   structBuffer,
   SYS,
 } from "../ffi/mod.ts";
-import { assertOptions, booleanOption, describe, SyscallError, UnsupportedError } from "./errors.ts";
-import { closeRaw, type OwnedFd, ownFd } from "./fd.ts";
 import {
-  adoptNamespace,
-  Namespace,
-  NAMESPACE_KINDS,
-  NAMESPACE_TYPES,
-  type NamespaceKind,
-  type NamespaceType,
-} from "./namespace.ts";
-import { adoptPidfd, EMFILE_HINT, type Pidfd } from "./pidfd.ts";
-import type { PidNamespace } from "./pid_namespace.ts";
+  assertOptions,
+  booleanOption,
+  describe,
+  EMFILE_HINT,
+  SyscallError,
+  UnsupportedError,
+} from "./errors.ts";
+import { adoptFd, closeRaw, type OwnedFd } from "./fd.ts";
+import { NAMESPACE_KINDS, NAMESPACE_TYPES, type NamespaceKind, type NamespaceType } from "./namespace.ts";
+import { adoptNamespace, adoptPidfd, type Namespace, type Pidfd, PidNamespace } from "./pidfd.ts";
 import { listDir, openNamespaceFile, openPath, readLink, readText } from "./procfs.ts";
 import { supports } from "./supports.ts";
 
@@ -72,8 +71,9 @@ const NINE = 0x39;
  * @returns An iterator of owned pidfds: close each (`for (using p of processes())`). Breaking out of the loop
  * closes the scan's directory fd.
  * @throws {TypeError} If `ns` is not a `PidNamespace` or `threads` not a boolean.
- * @throws {UnsupportedError} If `/proc` does not number pids as the caller's PID namespace does (a procfs of
- * another namespace mounted there), or `threads` before Linux 6.9.
+ * @throws {UnsupportedError} `threads` before Linux 6.9.
+ * @throws {Error} If `/proc` does not number pids as the caller's PID namespace does (a procfs of another
+ * namespace mounted there).
  * @throws {SyscallError} `EMFILE` at the fd limit (from `next()`).
  *
  * @example The processes of a container, as the container numbers them
@@ -87,7 +87,7 @@ export function processes(options?: ProcessesOptions): IterableIterator<Pidfd> {
   assertOptions(options);
   const threads = booleanOption(options, "threads");
   const ns = options?.ns;
-  if (ns !== undefined && !(ns instanceof Namespace && ns.kind === "pid")) {
+  if (ns !== undefined && !(ns instanceof PidNamespace && !ns.closed)) {
     throw new TypeError(`Expected options.ns to be a PidNamespace, got ${describe(ns)}`);
   }
   if (threads && !supports().pidfdThread) {
@@ -97,7 +97,7 @@ export function processes(options?: ProcessesOptions): IterableIterator<Pidfd> {
     );
   }
   requireCallersProcfs();
-  return new ProcessScan(ownFd(openPath("/proc", O_DIRECTORY)), ns, threads);
+  return new ProcessScan(adoptFd(openPath("/proc", O_DIRECTORY)), ns, threads);
 }
 
 /** `/proc` must number pids as the caller's PID namespace does: `/proc/self` is then the caller's pid. */
@@ -109,8 +109,7 @@ function requireCallersProcfs(): void {
     // The caller is not visible in that procfs at all.
   }
   if (self !== String(libc.getpid())) {
-    throw new UnsupportedError(
-      "procfs",
+    throw new Error(
       "/proc is a procfs of another PID namespace than the caller's: its numbers are not the caller's pids",
     );
   }
@@ -154,13 +153,12 @@ class ProcessScan implements IterableIterator<Pidfd> {
         const fd = pidfd_open(pid, 0);
         if (fd < 0) {
           if (fd === -Errno.ESRCH || fd === -Errno.ENOENT) continue; // exited since the listing
-          throw new SyscallError(
-            "pidfd_open",
-            -fd,
-            String(pid),
-            undefined,
-            fd === -Errno.EMFILE ? EMFILE_HINT : undefined,
-          );
+          throw new SyscallError({
+            syscall: "pidfd_open",
+            errno: -fd,
+            subject: pid,
+            detail: fd === -Errno.EMFILE ? EMFILE_HINT : undefined,
+          });
         }
         if (this.#ns !== undefined && !this.#inNamespace(fd, pid)) {
           closeRaw(fd);
@@ -203,7 +201,7 @@ class ProcessScan implements IterableIterator<Pidfd> {
     for (;;) {
       if (this.#off >= this.#end) {
         const n = libc.getdents64(dir.fd, buf, DIRENTS_SIZE_BIG);
-        if (n < 0) throw new SyscallError("getdents64", -n, "/proc");
+        if (n < 0) throw new SyscallError({ syscall: "getdents64", errno: -n, subject: "/proc" });
         if (n === 0) return -1;
         this.#end = n;
         this.#off = 0;
@@ -248,13 +246,12 @@ class ProcessScan implements IterableIterator<Pidfd> {
     const fd = pidfd_open(tid, PIDFD_THREAD);
     if (fd < 0) {
       if (fd === -Errno.ESRCH || fd === -Errno.ENOENT) return null;
-      throw new SyscallError(
-        "pidfd_open",
-        -fd,
-        String(tid),
-        undefined,
-        fd === -Errno.EMFILE ? EMFILE_HINT : undefined,
-      );
+      throw new SyscallError({
+        syscall: "pidfd_open",
+        errno: -fd,
+        subject: tid,
+        detail: fd === -Errno.EMFILE ? EMFILE_HINT : undefined,
+      });
     }
     const thread = adoptPidfd(fd, tid);
     try {
@@ -322,7 +319,7 @@ function* fromListns(type: NamespaceType | undefined): Generator<Namespace, unde
   req.view.setUint32(NS_ID_REQ.ns_type, type === undefined ? 0 : NAMESPACE_TYPES[type], LE);
   for (;;) {
     const n = libc.syscall_listns(SYS.listns, req.bytes, ids.bytes, BigInt(ID_BATCH), 0);
-    if (n < 0) throw new SyscallError("listns", -n);
+    if (n < 0) throw new SyscallError({ syscall: "listns", errno: -n });
     for (let i = 0; i < n; i++) {
       const id = ids.view.getBigUint64(8 * i, LE);
       req.view.setBigUint64(NS_ID_REQ.ns_id, id, LE);

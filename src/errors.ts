@@ -6,6 +6,7 @@
  */
 
 import { Errno } from "../ffi/mod.ts";
+import type { Features } from "./supports.ts";
 
 const DESCRIPTIONS: Readonly<Record<keyof typeof Errno, string>> = {
   EPERM: "Operation not permitted",
@@ -60,15 +61,34 @@ function errnoDescription(errno: number): string {
   return name === undefined ? `errno ${errno}` : DESCRIPTIONS[name];
 }
 
+/** The fields of a {@link SyscallError}: what failed, on what, and why. */
+export interface SyscallErrorInit {
+  /**
+   * The system call that failed, such as `"pidfd_open"` or `"openat"`. For an `ioctl(2)` it is the request's
+   * name (`"PIDFD_GET_INFO"`, `"NS_GET_PID_IN_PIDNS"`), the way strace names the call.
+   */
+  syscall: string;
+  /** The errno it reported (or the one the library normalised it to). */
+  errno: number;
+  /** What the call was about (a pid, a path), shown in parentheses after the call. */
+  subject?: string | number | undefined;
+  /** The library call that made it, such as `"Pidfd.openProcDir"`, when `syscall` alone does not say it. */
+  operation?: string | undefined;
+  /** Extra text appended to the message (after a colon), such as a remedy. */
+  detail?: string | undefined;
+  /** The error this one normalises. */
+  cause?: unknown;
+}
+
 /**
  * A system call or ioctl that the kernel refused. Carries the same fields as Node's and Bun's
  * `ErrnoException`, so callers can branch on `error.code === "ESRCH"`.
  *
- * @example Tell a reaped process from other failures
- * ```ts ignore
+ * @example Tell a missing process from other failures
+ * ```ts
  * import { Pidfd, SyscallError } from "@pidfd/pidfd";
  * try {
- *   using pidfd = Pidfd.open(4242);
+ *   using pidfd = Pidfd.open(0x7fffffff); // above pid_max: no such process
  * } catch (e) {
  *   if (e instanceof SyscallError && e.code === "ESRCH") console.log("gone");
  *   else throw e;
@@ -82,8 +102,10 @@ export class SyscallError extends Error {
   readonly errno: number;
   /** The errno name, such as `"ESRCH"`. */
   readonly code: string;
-  /** The call that failed, such as `"pidfd_open"` or `"PIDFD_GET_INFO"`. */
+  /** The system call that failed, such as `"pidfd_open"`; for an ioctl its request (`"PIDFD_GET_INFO"`). */
   readonly syscall: string;
+  /** The library call that made it (`"Pidfd.openProcDir"`), or `undefined` when `syscall` says enough. */
+  readonly operation: string | undefined;
   /** What the errno means, such as `"No such process"`. */
   readonly description: string;
   /** What the library adds (a remedy, the namespaces involved), or `undefined`. */
@@ -92,24 +114,23 @@ export class SyscallError extends Error {
   /**
    * Describes a failed call.
    *
-   * @param syscall The call that failed.
-   * @param errno The errno it reported.
-   * @param subject What the call was about (a pid, a path), shown in parentheses after the call.
-   * @param options `cause` when this error normalises another one.
-   * @param detail Extra text appended to the message (after a colon), such as a remedy.
+   * @param init The call, its errno, what it was about; see {@link SyscallErrorInit}.
    */
-  constructor(syscall: string, errno: number, subject = "", options?: ErrorOptions, detail?: string) {
+  constructor(init: SyscallErrorInit) {
+    const { syscall, errno, subject = "", operation, detail, cause } = init;
     const code = errnoName(errno);
     const description = errnoDescription(errno);
+    const prefix = operation ? `${operation}: ` : "";
     super(
-      `${syscall}(${excerpt(subject, MAX_SUBJECT)}) failed: ${code} (${description})${
+      `${prefix}${syscall}(${excerpt(String(subject), MAX_SUBJECT)}) failed: ${code} (${description})${
         detail ? `: ${detail}` : ""
       }`,
-      options,
+      cause === undefined ? undefined : { cause },
     );
     this.errno = errno;
     this.code = code;
     this.syscall = syscall;
+    this.operation = operation || undefined;
     this.description = description;
     this.detail = detail || undefined;
   }
@@ -123,7 +144,7 @@ export class UnsupportedError extends Error {
   /** Always `"UnsupportedError"`. */
   override name = "UnsupportedError";
   /** The feature key, as in `supports()`. */
-  readonly feature: string;
+  readonly feature: keyof Features;
 
   /**
    * Describes a missing feature.
@@ -132,7 +153,7 @@ export class UnsupportedError extends Error {
    * @param message What is missing and which kernel provides it.
    * @param options `cause` when a kernel error revealed the absence.
    */
-  constructor(feature: string, message: string, options?: ErrorOptions) {
+  constructor(feature: keyof Features, message: string, options?: ErrorOptions) {
     super(message, options);
     this.feature = feature;
   }
@@ -140,7 +161,7 @@ export class UnsupportedError extends Error {
 
 /** Returns `r` when a raw call succeeded (`r >= 0`), else throws a {@link SyscallError} for `-r`. */
 export function check(r: number, syscall: string, subject: string | number = ""): number {
-  if (r < 0) throw new SyscallError(syscall, -r, String(subject));
+  if (r < 0) throw new SyscallError({ syscall, errno: -r, subject: subject });
   return r;
 }
 
@@ -203,3 +224,8 @@ export function assertOptions(options: unknown, what = "options"): void {
     );
   }
 }
+
+/** Appended to EMFILE errors: many pidfds at once is a normal use that the default soft limit of 1024 stops. */
+export const EMFILE_HINT = "the soft RLIMIT_NOFILE is reached; raise it with `ulimit -n <n>` (up to " +
+  "`ulimit -Hn`) or prlimit(1). Deno and Bun start with the soft limit already at the hard one: raise the hard " +
+  "limit (`prlimit --nofile=<n>:<n> <command>` as root, or systemd's LimitNOFILE=)";

@@ -146,7 +146,12 @@ export function fsTypeOf(fd: number, subject: string | number): number {
  */
 export function confirmNotReaped(pidfd: number, syscall: string, subject: string | number): void {
   if (pidfd_send_signal(pidfd, 0, 0) === -Errno.ESRCH) {
-    throw new SyscallError(syscall, Errno.ESRCH, String(subject), undefined, "the process has been reaped");
+    throw new SyscallError({
+      syscall,
+      errno: Errno.ESRCH,
+      subject: subject,
+      detail: "the process has been reaped",
+    });
   }
 }
 
@@ -163,16 +168,20 @@ export function notWhatItShouldBe(
   subject: string | number,
   expected: string,
 ): SyscallError {
-  return new SyscallError(
+  return new SyscallError({
     syscall,
     errno,
-    String(subject),
-    undefined,
-    `fd ${fd} is not ${expected} (was it closed behind this library's back and its number reused?)`,
-  );
+    subject: subject,
+    detail: `fd ${fd} is not ${expected} (was it closed behind this library's back and its number reused?)`,
+  });
 }
 
 /** Wraps a raw fd the library just obtained from the kernel. */
-export function ownFd(fd: number): OwnedFd {
+export function adoptFd(fd: number): OwnedFd {
   return OwnedFd.unsafeFromRaw(fd);
+}
+
+/** Throws the `TypeError` of a closed handle unless `owner` is open: the check every member makes first. */
+export function assertOpen(owner: OwnedFd): void {
+  void owner.fd;
 }

@@ -52,7 +52,7 @@ export function handleOf(fd: number, subject: number): Uint8Array {
   requireHandles();
   fh.view.setUint32(FILE_HANDLE.handle_bytes, MAX_HANDLE_SZ, LE);
   const r = libc.name_to_handle_at(fd, emptyPath, fh.bytes, mountId, AT_EMPTY_PATH);
-  if (r < 0) throw new SyscallError("name_to_handle_at", -r, String(subject));
+  if (r < 0) throw new SyscallError({ syscall: "name_to_handle_at", errno: -r, subject });
   const bytes = fh.view.getUint32(FILE_HANDLE.handle_bytes, LE);
   if (fh.view.getInt32(FILE_HANDLE.handle_type, LE) !== FILEID_KERNFS || bytes !== 8) {
     throw notWhatItShouldBe("name_to_handle_at", Errno.EBADF, fd, subject, "a pidfd");
@@ -117,7 +117,14 @@ export function openHandle(bytes: Uint8Array, nonblock: boolean, thread: boolean
   let mount = FD_PIDFS_ROOT;
   if (!supports().pidfsRoot) {
     mount = pidfd_open(libc.getpid(), 0);
-    if (mount < 0) throw new SyscallError("pidfd_open", -mount, "self (the mount fd of open_by_handle_at)");
+    if (mount < 0) {
+      throw new SyscallError({
+        syscall: "pidfd_open",
+        errno: -mount,
+        subject: "self",
+        detail: "the mount fd of open_by_handle_at",
+      });
+    }
   }
   let fd: number;
   try {
@@ -127,14 +134,14 @@ export function openHandle(bytes: Uint8Array, nonblock: boolean, thread: boolean
   }
   if (fd >= 0) return fd;
   if (fd === -Errno.ESTALE) {
-    const cause = new SyscallError("open_by_handle_at", Errno.ESTALE, subject);
-    throw new SyscallError(
-      "open_by_handle_at",
-      Errno.ESRCH,
+    const cause = new SyscallError({ syscall: "open_by_handle_at", errno: Errno.ESTALE, subject });
+    throw new SyscallError({
+      syscall: "open_by_handle_at",
+      errno: Errno.ESRCH,
       subject,
-      { cause },
-      "the process has been reaped, or is not visible in the caller's PID namespace",
-    );
+      cause,
+      detail: "the process has been reaped, or is not visible in the caller's PID namespace",
+    });
   }
-  throw new SyscallError("open_by_handle_at", -fd, subject);
+  throw new SyscallError({ syscall: "open_by_handle_at", errno: -fd, subject });
 }

@@ -8,8 +8,7 @@
 import { Errno, F_DUPFD_CLOEXEC, libc, PID_FS_MAGIC, PIDFD_NONBLOCK, PIDFD_THREAD } from "../ffi/mod.ts";
 import { assertOptions, booleanOption, check, describe, SyscallError, UnsupportedError } from "./errors.ts";
 import { closeRaw, confirmNotReaped, fsTypeOf, inodeOf } from "./fd.ts";
-import { Namespace } from "./namespace.ts";
-import type { PidNamespace } from "./pid_namespace.ts";
+import type { PidNamespace } from "./pidfd.ts";
 import { readLink } from "./procfs.ts";
 import { supports } from "./supports.ts";
 
@@ -24,8 +23,11 @@ export interface OpenSnapshot {
   readonly ns: PidNamespace | undefined;
 }
 
-/** Reads and checks `Pidfd.open`'s options once, before any fd is opened. */
-export function openSnapshot(options: unknown): OpenSnapshot {
+/**
+ * Reads and checks `Pidfd.open`'s options once, before any fd is opened. `isPidNamespace` is the owner's check
+ * of `ns` (the class lives above this module).
+ */
+export function openSnapshot(options: unknown, isPidNamespace: (ns: unknown) => boolean): OpenSnapshot {
   assertOptions(options);
   const o = options as Record<string, unknown> | undefined;
   const thread = booleanOption(o, "thread");
@@ -40,7 +42,7 @@ export function openSnapshot(options: unknown): OpenSnapshot {
       throw new RangeError(`Expected options.id to be a pidfs id (1 to 2^64-1), got ${id}`);
     }
   }
-  if (ns !== undefined && !(ns instanceof Namespace && ns.kind === "pid")) {
+  if (ns !== undefined && !isPidNamespace(ns)) {
     throw new TypeError(`Expected options.ns to be a PidNamespace, got ${describe(ns)}`);
   }
   return {
@@ -76,13 +78,12 @@ export function confirmOpened(fd: number, pid: number, opened: number, o: OpenSn
       }
       confirmNotReaped(fd, "pidfd_open", pid);
       if (back !== pid) {
-        throw new SyscallError(
-          "pidfd_open",
-          Errno.ESRCH,
-          String(pid),
-          undefined,
-          `pid ${pid} of PID namespace ${o.ns.inode} was reused while it was being opened`,
-        );
+        throw new SyscallError({
+          syscall: "pidfd_open",
+          errno: Errno.ESRCH,
+          subject: pid,
+          detail: `pid ${pid} of PID namespace ${o.ns.inode} was reused while it was being opened`,
+        });
       }
     }
     if (o.id !== undefined) {
@@ -90,13 +91,12 @@ export function confirmOpened(fd: number, pid: number, opened: number, o: OpenSn
         throw new UnsupportedError("pidfs", "Pidfd.open with an id needs pidfs (Linux ≥ 6.9)");
       }
       if (inodeOf(fd, pid) !== o.id) {
-        throw new SyscallError(
-          "pidfd_open",
-          Errno.ESRCH,
-          String(pid),
-          undefined,
-          `pid ${pid} is now another process`,
-        );
+        throw new SyscallError({
+          syscall: "pidfd_open",
+          errno: Errno.ESRCH,
+          subject: pid,
+          detail: `pid ${pid} is now another process`,
+        });
       }
     }
   } catch (e) {

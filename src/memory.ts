@@ -19,8 +19,10 @@ import {
   process_mrelease,
 } from "../ffi/mod.ts";
 import { SyscallError, UnsupportedError } from "./errors.ts";
+import { assertOpen } from "./fd.ts";
 import type { Pidfd } from "./pidfd.ts";
 import { openProcDir } from "./proc_dir.ts";
+import { goneAsEsrch } from "./procfs.ts";
 import { supports } from "./supports.ts";
 
 /** One mapping of a process, as a line of `/proc/<pid>/maps` shows it. */
@@ -117,10 +119,10 @@ export function memoryMaps(pidfd: Pidfd): MemoryMap[] {
     if (!(e instanceof SyscallError)) throw e;
     const subject = `${dir.root}/${dir.pid}/maps`;
     if (e.code === "ENOENT" || e.code === "ESRCH") {
-      throw new SyscallError("open", Errno.ESRCH, subject, { cause: e }, "the process has been reaped");
+      throw goneAsEsrch(e, { syscall: "open", subject, detail: "the process has been reaped" });
     }
     if (e.code === "EACCES" || e.code === "EPERM") {
-      throw new SyscallError("open", e.errno, subject, { cause: e }, PTRACE_READ);
+      throw new SyscallError({ syscall: "open", errno: e.errno, subject, cause: e, detail: PTRACE_READ });
     }
     throw e;
   }
@@ -143,7 +145,7 @@ export function adviseMemory(pidfd: Pidfd, advice: MemoryAdvice, ranges?: Iterab
   ) {
     throw new TypeError("Expected ranges to be an iterable of { start, end }");
   }
-  pidfd.fd; // a closed pidfd is a TypeError before anything else
+  assertOpen(pidfd); // a closed pidfd is a TypeError before anything else
   if (!supports().processMadvise) {
     throw new UnsupportedError("processMadvise", "process_madvise needs Linux ≥ 5.10");
   }
@@ -289,7 +291,7 @@ function madviseError(errno: number, pid: number): SyscallError {
     : errno === Errno.ENOMEM
     ? "a range is not mapped in the process"
     : undefined;
-  return new SyscallError("process_madvise", errno, String(pid), undefined, detail);
+  return new SyscallError({ syscall: "process_madvise", errno, subject: pid, detail });
 }
 
 /** How often `process_mrelease` is retried when the kernel answers `EAGAIN` (part not freed yet) or `EINTR`. */
@@ -310,6 +312,6 @@ export function releaseMemory(pidfd: Pidfd): void {
       : r === -Errno.ESRCH
       ? "the process has exited and its memory is already gone"
       : undefined;
-    throw new SyscallError("process_mrelease", -r, String(pidfd.pid), undefined, detail);
+    throw new SyscallError({ syscall: "process_mrelease", errno: -r, subject: pidfd.pid, detail });
   }
 }

@@ -1,5 +1,13 @@
 /**
- * {@link Pidfd}: an owned handle to one process that a pid reuse can never redirect.
+ * The handles: {@link Pidfd} (one process, which a pid reuse can never redirect), {@link Namespace} (one
+ * namespace) and {@link PidNamespace} (one PID namespace, which translates pids).
+ *
+ * They live in one module because they create each other: `pidfd.namespace("pid")` returns a `PidNamespace`,
+ * `Namespace.open()` of a pid file and `parent()` do too, and `ns.initPidfd()` returns a `Pidfd`. Defined
+ * together, each class can construct the others directly, and that holds whatever imports what first; a
+ * registry filled by another module's side effect would hold only as long as someone imported that module.
+ * The classes are thin shells: the mechanics live in part modules that work on raw fds (`namespace.ts`,
+ * `pid_translate.ts`, `procfs_mount.ts`, `proc_dir.ts`, `wait.ts`), which import these classes as types only.
  *
  * @module
  */
@@ -9,7 +17,15 @@ import {
   F_GETFL,
   LE,
   libc,
+  NS_GET_ID,
+  NS_GET_PARENT,
+  NS_GET_PID_FROM_PIDNS,
+  NS_GET_PID_IN_PIDNS,
+  NS_GET_TGID_FROM_PIDNS,
+  NS_GET_TGID_IN_PIDNS,
+  NS_GET_USERNS,
   PID_FS_MAGIC,
+  PID_NS_INIT_INO,
   PIDFD_GET_CGROUP_NAMESPACE,
   PIDFD_GET_INFO,
   PIDFD_GET_IPC_NAMESPACE,
@@ -44,11 +60,15 @@ import {
   booleanOption,
   check,
   describe,
+  EMFILE_HINT,
+  excerpt,
   fdArgument,
   SyscallError,
   UnsupportedError,
 } from "./errors.ts";
 import {
+  adoptFd,
+  assertOpen,
   closeRaw,
   confirmNotReaped,
   constructOwner,
@@ -56,7 +76,6 @@ import {
   inodeOf,
   notWhatItShouldBe,
   OwnedFd,
-  ownFd,
 } from "./fd.ts";
 import { checkHandle, handleOf, openHandle } from "./handle.ts";
 import { callerPid, confirmOpened, dupPidfd, openSnapshot } from "./identity.ts";
@@ -68,10 +87,20 @@ import {
   type MemoryRange,
   releaseMemory,
 } from "./memory.ts";
-import { adoptNamespace, type Namespace, type NamespaceKind } from "./namespace.ts";
-import { nspidOf, type PidNamespace } from "./pid_namespace.ts";
+import { type NamespaceKind, type NamespaceType, namespaceTypeOf } from "./namespace.ts";
+import {
+  initGone,
+  label,
+  nspidOf,
+  type PidTranslateOptions,
+  tgidOption,
+  translateStep,
+  translationError,
+  walkUp,
+} from "./pid_translate.ts";
 import { openProcDir, type ProcDir } from "./proc_dir.ts";
-import { intsField, openPath, readText } from "./procfs.ts";
+import { goneAsEsrch, intsField, openNamespaceFile, openPath, readText } from "./procfs.ts";
+import { openProcfsRoot, procfsNamespaceFd } from "./procfs_mount.ts";
 import { type Signal, signalNumber } from "./signals.ts";
 import { supports } from "./supports.ts";
 import { exitedOf, type ExitStatus, markOwnChild, releaseWaits, waitFor, type WaitOptions } from "./wait.ts";
@@ -200,8 +229,11 @@ const infoBuf = structBuffer(PIDFD_INFO.size);
 const pollBuf = structBuffer(POLLFD.size);
 const ONE = 1n;
 
-// Set by the class's static block: module code may construct, users may not.
+// Set by the classes' static blocks, all in this module: module code may construct, users may not.
 let construct: (fd: number, pid: number) => Pidfd;
+let constructNamespace: (fd: number, kind: NamespaceType) => Namespace;
+let newPidNamespace: (fd: number) => PidNamespace;
+const u64 = structBuffer(8);
 
 /**
  * A pidfd: a file descriptor that refers to one process for good. Signals, waits and namespace lookups
@@ -256,9 +288,9 @@ export class Pidfd extends OwnedFd {
    * @throws {UnsupportedError} `id` before Linux 6.9 (no pidfs ids).
    *
    * @example Open and close
-   * ```ts ignore
+   * ```ts
    * import { Pidfd } from "@pidfd/pidfd";
-   * using pidfd = Pidfd.open(1234, { nonblock: true });
+   * using pidfd = Pidfd.self();
    * ```
    *
    * @example Open pid 17 of a container, and only the process that had id 6120 when it was recorded
@@ -271,12 +303,12 @@ export class Pidfd extends OwnedFd {
    */
   static open(pid: number, options?: PidfdOpenOptions): Pidfd {
     assertPid(pid);
-    const o = openSnapshot(options);
+    const o = openSnapshot(options, isOpenPidNamespace);
     const opened = callerPid(pid, o);
     const fd = pidfd_open(opened, o.flags);
     if (fd < 0) {
       const detail = fd === -Errno.EMFILE ? EMFILE_HINT : undefined;
-      throw new SyscallError("pidfd_open", -fd, String(pid), undefined, detail);
+      throw new SyscallError({ syscall: "pidfd_open", errno: -fd, subject: pid, detail });
     }
     confirmOpened(fd, pid, opened, o);
     return construct(fd, opened);
@@ -289,7 +321,7 @@ export class Pidfd extends OwnedFd {
    * @throws {SyscallError} `EMFILE` at the fd limit; `ENOSYS` before Linux 5.3.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Pidfd } from "@pidfd/pidfd";
    * using me = Pidfd.self();
    * console.log(me.pid);
@@ -312,8 +344,8 @@ export class Pidfd extends OwnedFd {
    * @param child Anything with the child's `pid` (a `Deno.ChildProcess`, a Bun `Subprocess`, a `ChildProcess`).
    * @returns An owned pidfd of the child. Its exit status comes through `PIDFD_GET_INFO` after the runtime
    * reaps it; the runtime keeps its own status.
-   * @throws {TypeError} If `child.pid` is missing, or the process is not a child of the caller.
-   * @throws {SyscallError} `ESRCH` if the child already exited and was reaped, or exited (a zombie) before
+   * @throws {TypeError} If `child.pid` is missing.
+   * @throws {SyscallError} `ECHILD` if the process is not a child of the caller; `ESRCH` if the child already exited and was reaped, or exited (a zombie) before
    * adoption.
    *
    * @example
@@ -333,9 +365,22 @@ export class Pidfd extends OwnedFd {
       const self = libc.getpid();
       const { ppid } = pidfd.info();
       if (ppid !== self) {
-        throw new TypeError(`Process ${pid} is not a child of this process (its parent is ${ppid})`);
+        throw new SyscallError({
+          syscall: "waitid",
+          operation: "Pidfd.fromChild",
+          errno: Errno.ECHILD,
+          subject: pid,
+          detail: `process ${pid} is not a child of this process (its parent is ${ppid})`,
+        });
       }
-      if (!pidfd.isAlive()) throw new SyscallError("Pidfd.fromChild", Errno.ESRCH, String(pid));
+      if (!pidfd.isAlive()) {
+        throw new SyscallError({
+          syscall: "poll",
+          operation: "Pidfd.fromChild",
+          errno: Errno.ESRCH,
+          subject: pid,
+        });
+      }
       return pidfd;
     } catch (e) {
       pidfd.close();
@@ -437,7 +482,7 @@ export class Pidfd extends OwnedFd {
    * @throws {TypeError} If the pidfd is closed.
    */
   get pid(): number {
-    this.fd; // use after close is an error here too
+    assertOpen(this); // use after close is an error here too
     return this.#pid;
   }
 
@@ -468,7 +513,7 @@ export class Pidfd extends OwnedFd {
    * @throws {UnsupportedError} Before Linux 6.9.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Pidfd } from "@pidfd/pidfd";
    * using a = Pidfd.self();
    * using b = Pidfd.self();
@@ -496,9 +541,9 @@ export class Pidfd extends OwnedFd {
    * kept the status); `EREMOTE` (`ESRCH` on older 6.18 stables) when it lies outside the caller's PID namespace.
    *
    * @example Read the parent and effective uid
-   * ```ts ignore
+   * ```ts
    * import { Pidfd } from "@pidfd/pidfd";
-   * using pidfd = Pidfd.open(1234);
+   * using pidfd = Pidfd.self();
    * const { ppid, euid } = pidfd.info();
    * ```
    */
@@ -519,7 +564,7 @@ export class Pidfd extends OwnedFd {
     if (r === -Errno.ENOTTY || r === -Errno.EINVAL) {
       throw notWhatItShouldBe("PIDFD_GET_INFO", -r, fd, this.#pid, "a pidfd");
     }
-    throw new SyscallError("PIDFD_GET_INFO", -r, String(this.#pid));
+    throw new SyscallError({ syscall: "PIDFD_GET_INFO", errno: -r, subject: this.#pid });
   }
 
   /**
@@ -615,8 +660,10 @@ export class Pidfd extends OwnedFd {
   getfd(targetFd: number): OwnedFd {
     const target = fdArgument(targetFd, "targetFd");
     const fd = pidfd_getfd(this.fd, target, 0);
-    if (fd < 0) throw new SyscallError("pidfd_getfd", -fd, `${this.#pid}, ${target}`);
-    return ownFd(fd);
+    if (fd < 0) {
+      throw new SyscallError({ syscall: "pidfd_getfd", errno: -fd, subject: `${this.#pid}, ${target}` });
+    }
+    return adoptFd(fd);
   }
 
   /**
@@ -635,9 +682,9 @@ export class Pidfd extends OwnedFd {
    * permission; `EOPNOTSUPP` if the kernel lacks that namespace type.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Pidfd } from "@pidfd/pidfd";
-   * using pidfd = Pidfd.open(1234);
+   * using pidfd = Pidfd.self();
    * using net = pidfd.namespace("net");
    * console.log(net.id);
    * ```
@@ -660,7 +707,7 @@ export class Pidfd extends OwnedFd {
     const r = libc.ioctl_val(fd, request, 0);
     if (r >= 0) return adoptNamespace(r, kind);
     if (r === -Errno.ENOTTY) throw notWhatItShouldBe(name, -r, fd, this.#pid, "a pidfd");
-    throw new SyscallError(name, -r, String(this.#pid));
+    throw new SyscallError({ syscall: name, errno: -r, subject: this.#pid });
   }
 
   /**
@@ -676,9 +723,9 @@ export class Pidfd extends OwnedFd {
    * @throws {UnsupportedError} Before Linux 5.5, or when `/proc` does not show the caller.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Pidfd } from "@pidfd/pidfd";
-   * using pidfd = Pidfd.open(4242);
+   * using pidfd = Pidfd.self();
    * const [here, ...inside] = pidfd.nspid();
    * ```
    */
@@ -697,7 +744,8 @@ export class Pidfd extends OwnedFd {
    *
    * @param root The procfs mount point. Default `/proc`.
    * @returns An owned directory handle; read files with `readText(name)`.
-   * @throws {TypeError} If the pidfd is closed, or `root` is not a procfs mount.
+   * @throws {TypeError} If the pidfd is closed, or `root` is not a string.
+   * @throws {SyscallError} `EINVAL` if `root` is not a procfs mount.
    * @throws {SyscallError} `ESRCH` once the process has been reaped, or when it is not visible in the
    * procfs's PID namespace.
    *
@@ -726,9 +774,9 @@ export class Pidfd extends OwnedFd {
    * message names it).
    *
    * @example Find a process's heap
-   * ```ts ignore
+   * ```ts
    * import { Pidfd } from "@pidfd/pidfd";
-   * using pidfd = Pidfd.open(1234);
+   * using pidfd = Pidfd.self();
    * const heap = pidfd.memoryMaps().find((m) => m.path === "[heap]");
    * ```
    */
@@ -869,12 +917,594 @@ export class Pidfd extends OwnedFd {
 }
 
 /**
+ * A handle to one namespace: an nsfs file descriptor, as `/proc/<pid>/ns/<kind>` or the
+ * `PIDFD_GET_*_NAMESPACE` ioctls hand out. It keeps the namespace alive while open and is closed by
+ * {@link Namespace.close} or at the end of a `using` scope.
+ *
+ * Identity: {@link Namespace.id} is the 64-bit namespace id from `NS_GET_ID` (Linux ≥ 6.18), never reused
+ * during a boot; on older kernels it is the nsfs inode number (unique among live namespaces).
+ *
+ * @example Are two processes in the same network namespace?
+ * ```ts
+ * import { Pidfd } from "@pidfd/pidfd";
+ * using a = Pidfd.self();
+ * using b = Pidfd.self();
+ * using netA = a.namespace("net");
+ * using netB = b.namespace("net");
+ * console.log(netA.equals(netB));
+ * ```
+ */
+export class Namespace extends OwnedFd {
+  #kind: NamespaceType;
+  #id: bigint | undefined;
+  #inode: number | undefined;
+
+  /**
+   * Takes ownership of an nsfs fd whose type is already known.
+   *
+   * @param fd An open nsfs file descriptor.
+   * @param kind Its type.
+   */
+  protected constructor(fd: number, kind: NamespaceType) {
+    super(fd);
+    this.#kind = kind;
+  }
+
+  /**
+   * The namespace type, read from the kernel (`NS_GET_NSTYPE`) when the handle was made.
+   *
+   * @throws {TypeError} If the handle is closed.
+   */
+  get kind(): NamespaceType {
+    assertOpen(this); // use after close is an error here too
+    return this.#kind;
+  }
+
+  /**
+   * Opens a namespace file, such as `/proc/1234/ns/net` or a bind-mounted namespace, and reads its type with
+   * `NS_GET_NSTYPE` (ioctl_nsfs(2), Linux ≥ 4.11).
+   *
+   * Permission: opening another process's `/proc/<pid>/ns/*` needs ptrace-read access to it (root, or the
+   * same user without restrictions). Deno: `--allow-ffi` only.
+   *
+   * The file is looked at through an `O_PATH` fd first and opened only when it lies on nsfs, then
+   * non-blocking: a FIFO, a device or a regular file is a `TypeError` and never blocks or touches it.
+   *
+   * @param path The namespace file.
+   * @returns An owned namespace handle; a PID namespace comes back as a `PidNamespace`.
+   * @throws {TypeError} If `path` is not a string or the file is not a namespace file.
+   * @throws {SyscallError} `ENOENT`, `EACCES` and the like from opening the file.
+   *
+   * @example Open the caller's own network namespace
+   * ```ts
+   * import { Namespace } from "@pidfd/pidfd";
+   * using net = Namespace.open("/proc/self/ns/net");
+   * console.log(net.kind, net.id);
+   * ```
+   */
+  static open(path: string): Namespace {
+    if (typeof path !== "string") throw new TypeError(`Expected path to be a string, got ${describe(path)}`);
+    return adoptNamespace(openNamespaceFile(path), path);
+  }
+
+  /**
+   * The namespace id (`NS_GET_ID`, Linux ≥ 6.18): unique and never reused during a boot. Before 6.18 (as
+   * {@link supports} decides, once), the nsfs inode number, which identifies the namespace while it exists.
+   *
+   * @throws {TypeError} If the handle is closed.
+   * @throws {SyscallError} `ENOTTY` naming the fd when it is no longer an nsfs fd (closed and reused behind the
+   * library's back).
+   */
+  get id(): bigint {
+    const fd = this.fd; // use after close is an error even once the id is known
+    if (this.#id !== undefined) return this.#id;
+    if (!supports().nsGetId) return this.#id = BigInt(this.inode);
+    const r = libc.ioctl_ptr(fd, NS_GET_ID, u64.bytes);
+    if (r >= 0) return this.#id = u64.view.getBigUint64(0, LE);
+    if (r === -Errno.ENOTTY) throw notWhatItShouldBe("NS_GET_ID", -r, fd, this.#kind, "an nsfs fd");
+    throw new SyscallError({ syscall: "NS_GET_ID", errno: -r, subject: this.#kind });
+  }
+
+  /**
+   * The nsfs inode number, as shown by `readlink /proc/<pid>/ns/<kind>` (`net:[4026531840]`) and `lsns`.
+   *
+   * @throws {TypeError} If the handle is closed.
+   */
+  get inode(): number {
+    const fd = this.fd;
+    return this.#inode ??= Number(inodeOf(fd, this.#kind));
+  }
+
+  /**
+   * The user namespace that owns this namespace: `NS_GET_USERNS` (ioctl_nsfs(2), Linux ≥ 4.9).
+   *
+   * @returns An owned handle to the owning user namespace.
+   * @throws {SyscallError} `EPERM` if the owner lies outside the caller's user namespace ancestry (always the
+   * case for the initial user namespace).
+   *
+   * @example Which user namespace owns my network namespace?
+   * ```ts
+   * import { Namespace } from "@pidfd/pidfd";
+   * using net = Namespace.open("/proc/self/ns/net");
+   * using owner = net.owner();
+   * console.log(owner.kind, owner.id);
+   * ```
+   */
+  owner(): Namespace {
+    const fd = check(libc.ioctl_val(this.fd, NS_GET_USERNS, 0), "NS_GET_USERNS", this.kind);
+    return constructNamespace(fd, "user");
+  }
+
+  /**
+   * The parent of a PID or user namespace: `NS_GET_PARENT` (ioctl_nsfs(2), Linux ≥ 4.9).
+   *
+   * @returns An owned handle to the parent, or `null` when the parent lies outside the caller's view (this is
+   * the initial namespace, or the caller's own namespace inside a container).
+   * @throws {TypeError} For namespace types without a hierarchy (everything but `pid` and `user`).
+   * @throws {SyscallError} For other kernel refusals.
+   *
+   * @example Walk up the PID namespace tree
+   * ```ts ignore
+   * import { Namespace } from "@pidfd/pidfd";
+   * let ns: Namespace | null = Namespace.open("/proc/1234/ns/pid");
+   * while (ns) { console.log(ns.id); const up = ns.parent(); ns.close(); ns = up; }
+   * ```
+   */
+  parent(): Namespace | null {
+    if (this.kind !== "pid" && this.kind !== "user") {
+      throw new TypeError(`A ${this.kind} namespace has no parent: only pid and user namespaces are nested`);
+    }
+    const r = libc.ioctl_val(this.fd, NS_GET_PARENT, 0);
+    if (r === -Errno.EPERM) return null;
+    return constructNamespace(check(r, "NS_GET_PARENT", this.kind), this.kind);
+  }
+
+  /**
+   * Whether both handles refer to the same namespace (same type and {@link Namespace.id}).
+   *
+   * @param other Another namespace handle.
+   * @returns `true` for the same namespace.
+   * @throws {TypeError} If either handle is closed.
+   */
+  equals(other: Namespace): boolean {
+    if (!(other instanceof Namespace)) throw new TypeError("Expected a Namespace");
+    const [a, b] = [this.id, other.id]; // both throw once closed
+    return this.#kind === other.#kind && a === b;
+  }
+
+  static {
+    constructNamespace = (fd, kind) =>
+      constructOwner(() => kind === "pid" ? newPidNamespace(fd) : new Namespace(fd, kind));
+  }
+}
+
+/**
+ * Takes ownership of an nsfs fd the library just obtained and wraps it after reading its type
+ * (`NS_GET_NSTYPE`): a PID namespace as a {@link PidNamespace}. Closes the fd if that fails.
+ */
+export function adoptNamespace(fd: number, what: string): Namespace {
+  try {
+    return constructNamespace(fd, namespaceTypeOf(fd, what));
+  } catch (e) {
+    closeRaw(fd);
+    throw e;
+  }
+}
+
+/**
+ * A PID namespace: a {@link Namespace} that translates pids between itself and the caller's PID namespace,
+ * names its init and its place in the tree. Every PID namespace this library hands out is one
+ * (`Pidfd.namespace("pid")`, `Namespace.open()` of a `pid` file, `parent()`).
+ *
+ * Keep one open for repeated translations: {@link PidNamespace.toCaller} and {@link PidNamespace.fromCaller}
+ * on an open handle cost one ioctl and allocate nothing.
+ *
+ * @example Which pid does a container's process have on the host, and the other way round?
+ * ```ts ignore
+ * import { PidNamespace } from "@pidfd/pidfd";
+ * using container = PidNamespace.open("/proc/4242/ns/pid");
+ * console.log(container.initPid()); // the host pid of the container's pid 1
+ * console.log(container.toCaller(17)); // pid 17 inside → pid on the host
+ * console.log(container.fromCaller(4250)); // host pid 4250 → pid inside
+ * ```
+ */
+export class PidNamespace extends Namespace {
+  #level: number | undefined;
+
+  private constructor(fd: number) {
+    super(fd, "pid");
+  }
+
+  /**
+   * The caller's own PID namespace: `PIDFD_GET_PID_NAMESPACE` on a pidfd of the caller (Linux ≥ 6.11), else
+   * `/proc/self/ns/pid`. Needs no privilege.
+   *
+   * @returns An owned handle; close it or bind it with `using`.
+   * @throws {SyscallError} `EMFILE` at the fd limit.
+   *
+   * @example
+   * ```ts
+   * import { PidNamespace } from "@pidfd/pidfd";
+   * using mine = PidNamespace.current();
+   * console.log(mine.level); // 0 on the host
+   * ```
+   */
+  static current(): PidNamespace {
+    let self: Pidfd;
+    try {
+      self = Pidfd.self();
+    } catch (e) {
+      // No pidfd_open (before Linux 5.3, or filtered): the caller's own ns file is always readable.
+      if (e instanceof SyscallError && (e.code === "ENOSYS" || e.code === "EPERM")) {
+        return PidNamespace.open("/proc/self/ns/pid");
+      }
+      throw e;
+    }
+    try {
+      return self.namespace("pid");
+    } finally {
+      self.close();
+    }
+  }
+
+  /**
+   * The PID namespace of a process: `PIDFD_GET_PID_NAMESPACE` (Linux ≥ 6.11) through its pidfd, else
+   * `/proc/<pid>/ns/pid` confirmed through the pidfd (see `Pidfd.namespace`). Given a number, it opens a pidfd
+   * first, so a pid reuse cannot hand back another process's namespace.
+   *
+   * Permission: ptrace-read access to the process (`EACCES` for an unprivileged caller on another user's
+   * process).
+   *
+   * @param target A pidfd, or a pid in the caller's PID namespace.
+   * @returns An owned handle.
+   * @throws {TypeError} If `target` is neither a `Pidfd` nor a number, or the pidfd is closed.
+   * @throws {RangeError} If `target` is not a positive integer below 2^31.
+   * @throws {SyscallError} `ESRCH` if the process has exited (a zombie has no namespaces); `EACCES` without
+   * permission.
+   *
+   * @example
+   * ```ts
+   * import { PidNamespace } from "@pidfd/pidfd";
+   * using ns = PidNamespace.current();
+   * console.log(ns.level, ns.initPid());
+   * ```
+   */
+  static of(target: Pidfd | number): PidNamespace {
+    if (target instanceof Pidfd) return target.namespace("pid");
+    if (typeof target !== "number") {
+      throw new TypeError(
+        `Expected target to be a Pidfd or a pid, got ${target === null ? "null" : typeof target}`,
+      );
+    }
+    assertPid(target, "target");
+    const pidfd = Pidfd.open(target);
+    try {
+      return pidfd.namespace("pid");
+    } finally {
+      pidfd.close();
+    }
+  }
+
+  /**
+   * Opens a PID namespace file, such as `/proc/4242/ns/pid` or a bind-mounted namespace, and checks its type
+   * with `NS_GET_NSTYPE` (ioctl_nsfs(2), Linux ≥ 4.11).
+   *
+   * Permission: another process's `/proc/<pid>/ns/pid` needs ptrace-read access to it; a bind-mounted file
+   * only the file's own permissions.
+   *
+   * @param path The namespace file.
+   * @returns An owned handle.
+   * @throws {TypeError} If `path` is not a string, the file is not a namespace file, or it is a namespace of
+   * another type (the message names the type).
+   * @throws {SyscallError} `ENOENT`, `EACCES` and the like from opening the file.
+   *
+   * @example
+   * ```ts
+   * import { PidNamespace } from "@pidfd/pidfd";
+   * using ns = PidNamespace.open("/proc/self/ns/pid");
+   * console.log(ns.level);
+   * ```
+   */
+  static override open(path: string): PidNamespace {
+    const ns = Namespace.open(path);
+    if (ns instanceof PidNamespace) return ns;
+    const kind = ns.kind;
+    ns.close();
+    throw new TypeError(`Not a PID namespace: ${excerpt(path)} is a ${kind} namespace`);
+  }
+
+  /**
+   * The PID namespace a procfs instance translates pids in: what the never-merged `PROCFS_GET_PID_NAMESPACE`
+   * ioctl would have answered. It opens `<root>/1/ns/pid` (the init of that namespace as
+   * the instance numbers it) and, when the caller is visible there, cross-checks it with `<root>/self`.
+   * Works for `/proc`, a procfs mounted inside another mount namespace (`/proc/<pid>/root/proc`) and a
+   * `pidns=` instance (Linux ≥ 6.18).
+   *
+   * Permission: ptrace-read access to that init. Without it, and when the caller lives directly in the
+   * instance's namespace, the answer comes from `<root>/self/ns/pid` instead.
+   *
+   * @param root The procfs mount point. Default `/proc`.
+   * @returns An owned handle.
+   * @throws {TypeError} If `root` is not a string.
+   * @throws {SyscallError} `EINVAL` if `root` is not a procfs mount.
+   * @throws {SyscallError} `ESRCH` when the instance shows no pid 1: the namespace's init has exited (or
+   * `hidepid=` hides it), so the namespace cannot be named; `EACCES` without permission; `ENOENT` for a
+   * missing `root`.
+   *
+   * @example Which PID namespace does a container's /proc show?
+   * ```ts ignore
+   * import { PidNamespace } from "@pidfd/pidfd";
+   * using ns = PidNamespace.ofProcfs("/proc/4242/root/proc");
+   * using mine = PidNamespace.current();
+   * console.log(ns.equals(mine)); // false: it numbers pids as the container does
+   * ```
+   */
+  static ofProcfs(root: string = "/proc"): PidNamespace {
+    if (typeof root !== "string") throw new TypeError(`Expected root to be a string, got ${describe(root)}`);
+    const rootFd = openProcfsRoot(root);
+    try {
+      return adoptNamespace(procfsNamespaceFd(rootFd, root), `${root}/1/ns/pid`) as PidNamespace;
+    } finally {
+      closeRaw(rootFd);
+    }
+  }
+
+  /**
+   * Translates a pid as seen inside this namespace into the caller's PID namespace:
+   * `NS_GET_PID_FROM_PIDNS` (`NS_GET_TGID_FROM_PIDNS` with `tgid`), ioctl_nsfs(2), Linux ≥ 6.11. On an open
+   * handle this is one ioctl and allocates nothing. On older kernels it falls back to scanning `/proc` (see
+   * {@link translatePid}). Needs no privilege beyond holding the handle.
+   *
+   * Some kernels (6.11 and later, before a fix) answer `ENOTTY` for a missing pid; that is reported as `ESRCH` with
+   * the original error as `cause`.
+   *
+   * @param pid The pid (or a thread id) inside this namespace.
+   * @param options `tgid` to get the process id of a thread.
+   * @returns The pid in the caller's namespace.
+   * @throws {TypeError} If the handle is closed or `options` is malformed.
+   * @throws {RangeError} If `pid` is not a positive integer below 2^31.
+   * @throws {SyscallError} `ESRCH` if no such pid exists in this namespace or the process is not visible in
+   * the caller's (the message names both namespaces). Before 6.11 only: `EACCES` without ptrace-read access to
+   * the process found.
+   * @throws {UnsupportedError} Before 6.11 only: for a namespace outside the caller's subtree.
+   *
+   * @example
+   * ```ts
+   * import { PidNamespace } from "@pidfd/pidfd";
+   * using ns = PidNamespace.current();
+   * const initPid = ns.toCaller(1); // same as ns.initPid()
+   * ```
+   */
+  toCaller(pid: number, options?: PidTranslateOptions): number {
+    assertPid(pid);
+    const tgid = tgidOption(options);
+    const fd = this.fd;
+    if (supports().pidnsTranslation) {
+      const r = libc.ioctl_val(fd, tgid ? NS_GET_TGID_FROM_PIDNS : NS_GET_PID_FROM_PIDNS, pid);
+      if (r > 0) return r;
+      throw translationError(this, pid, tgid, true, r);
+    }
+    return translateStep(this, pid, tgid, "auto", true, undefined);
+  }
+
+  /**
+   * Translates a pid of the caller's PID namespace into this namespace: `NS_GET_PID_IN_PIDNS`
+   * (`NS_GET_TGID_IN_PIDNS` with `tgid`), ioctl_nsfs(2), Linux ≥ 6.11. On an open handle this is one ioctl and
+   * allocates nothing. On older kernels it reads the pid's `NSpid` chain from procfs (see
+   * {@link translatePid}). Needs no privilege beyond holding the handle.
+   *
+   * Some kernels (6.11 and later, before a fix) answer `ENOTTY` for a missing pid; that is reported as `ESRCH` with
+   * the original error as `cause`.
+   *
+   * @param pid The pid (or a thread id) in the caller's namespace.
+   * @param options `tgid` to get the process id of a thread.
+   * @returns The pid inside this namespace.
+   * @throws {TypeError} If the handle is closed or `options` is malformed.
+   * @throws {RangeError} If `pid` is not a positive integer below 2^31.
+   * @throws {SyscallError} `ESRCH` if no such pid exists or the process is not visible in this namespace (it
+   * lives above it or in another branch; the message names both namespaces). Before 6.11 only: `EACCES`
+   * without ptrace-read access to the process.
+   * @throws {UnsupportedError} Before 6.11 only: for a namespace outside the caller's subtree.
+   *
+   * @example
+   * ```ts
+   * import { PidNamespace } from "@pidfd/pidfd";
+   * using ns = PidNamespace.current();
+   * console.log(ns.fromCaller(ns.initPid())); // 1: its init is pid 1 inside
+   * ```
+   */
+  fromCaller(pid: number, options?: PidTranslateOptions): number {
+    assertPid(pid);
+    const tgid = tgidOption(options);
+    const fd = this.fd;
+    if (supports().pidnsTranslation) {
+      const r = libc.ioctl_val(fd, tgid ? NS_GET_TGID_IN_PIDNS : NS_GET_PID_IN_PIDNS, pid);
+      if (r > 0) return r;
+      throw translationError(this, pid, tgid, false, r);
+    }
+    return translateStep(this, pid, tgid, "auto", false, undefined);
+  }
+
+  /**
+   * The init (child reaper, pid 1) of this namespace as a pid in the caller's namespace: the
+   * `NS_GET_INIT_PID` use case, answered by `NS_GET_PID_FROM_PIDNS(ns, 1)` (Linux ≥ 6.11; the proposed
+   * `NS_GET_INIT_PID` ioctl was never merged). Older kernels scan `/proc`. Needs no privilege beyond holding
+   * the handle.
+   *
+   * The number is a pid, and pids are reused: use {@link PidNamespace.initPidfd} to act on the init.
+   *
+   * @returns The init's pid in the caller's namespace.
+   * @throws {TypeError} If the handle is closed.
+   * @throws {SyscallError} `ESRCH` once the namespace's init has exited (the namespace is then empty), or when
+   * this namespace is an ancestor of the caller's, whose init the caller cannot see; the message says which.
+   *
+   * @example
+   * ```ts
+   * import { PidNamespace } from "@pidfd/pidfd";
+   * using ns = PidNamespace.current();
+   * console.log(ns.initPid()); // 1 on the host; a container's init seen from the host elsewhere
+   * ```
+   */
+  initPid(): number {
+    const fd = this.fd;
+    if (supports().pidnsTranslation) {
+      const r = libc.ioctl_val(fd, NS_GET_PID_FROM_PIDNS, 1);
+      if (r > 0) return r;
+      throw initGone(this, translationError(this, 1, false, true, r));
+    }
+    try {
+      return translateStep(this, 1, false, "auto", true, undefined);
+    } catch (e) {
+      if (e instanceof SyscallError && e.code === "ESRCH") throw initGone(this, e);
+      throw e;
+    }
+  }
+
+  /**
+   * The init of this namespace as a pidfd that is verified to be that init: the recipe the kernel authors gave
+   * for `NS_GET_INIT_PID`. It opens a pidfd for {@link PidNamespace.initPid}, then checks through the pidfd
+   * that the process has not exited, that its PID namespace is this one (`PIDFD_GET_PID_NAMESPACE`, skipped
+   * without ptrace access) and that its pid here is still 1. Once the pidfd exists, pid reuse cannot fool
+   * these checks.
+   *
+   * Requires Linux ≥ 5.3 (pidfds); translation as for {@link PidNamespace.initPid}.
+   *
+   * @returns An owned pidfd of the init.
+   * @throws {TypeError} If the handle is closed.
+   * @throws {SyscallError} `ESRCH` once the init has exited (the message says so).
+   *
+   * @example Signal a container's init without a pid-reuse race
+   * ```ts ignore
+   * import { PidNamespace } from "@pidfd/pidfd";
+   * using container = PidNamespace.of(4242);
+   * using init = container.initPidfd();
+   * init.sendSignal("SIGTERM");
+   * ```
+   */
+  initPidfd(): Pidfd {
+    const pid = this.initPid();
+    let pidfd: Pidfd;
+    try {
+      pidfd = Pidfd.open(pid);
+    } catch (e) {
+      if (e instanceof SyscallError && e.code === "ESRCH") throw initGone(this, e);
+      throw e;
+    }
+    try {
+      if (!pidfd.isAlive()) {
+        throw initGone(
+          this,
+          new SyscallError({ syscall: "poll", errno: Errno.ESRCH, subject: pid, detail: "a zombie" }),
+        );
+      }
+      let ns: PidNamespace | undefined;
+      try {
+        ns = pidfd.namespace("pid");
+      } catch (e) {
+        if (e instanceof SyscallError && e.code === "ESRCH") throw initGone(this, e);
+        // Without ptrace access the namespace cannot be read; the pid-1 check below still proves identity.
+        if (!(e instanceof SyscallError && (e.code === "EACCES" || e.code === "EPERM"))) throw e;
+      }
+      if (ns !== undefined) {
+        let same: boolean;
+        try {
+          same = ns.equals(this);
+        } finally {
+          ns.close();
+        }
+        if (!same) {
+          throw initGone(
+            this,
+            new SyscallError({
+              syscall: "PIDFD_GET_PID_NAMESPACE",
+              errno: Errno.ESRCH,
+              subject: pid,
+            }),
+          );
+        }
+      }
+      let inside: number;
+      try {
+        inside = translateStep(this, pid, false, "auto", false, undefined);
+      } catch (e) {
+        if (e instanceof SyscallError && e.code === "ESRCH") throw initGone(this, e);
+        throw e;
+      }
+      if (inside !== 1) {
+        throw initGone(
+          this,
+          new SyscallError({ syscall: "NS_GET_PID_IN_PIDNS", errno: Errno.ESRCH, subject: pid }),
+        );
+      }
+      return pidfd;
+    } catch (e) {
+      pidfd.close();
+      throw e;
+    }
+  }
+
+  /**
+   * The nesting level: 0 for the initial PID namespace, 1 for a namespace created from it, and so on (the
+   * kernel's `pid_namespace.level`). Found by walking `NS_GET_PARENT` (ioctl_nsfs(2), Linux ≥ 4.9) up to the
+   * initial namespace, recognised by its fixed inode; cached.
+   *
+   * @throws {TypeError} If the handle is closed.
+   * @throws {SyscallError} `EPERM` when the caller itself runs in a child PID namespace: the kernel hides the
+   * namespaces above the caller's, so the level cannot be known there.
+   *
+   * @example
+   * ```ts
+   * import { PidNamespace } from "@pidfd/pidfd";
+   * using ns = PidNamespace.current();
+   * console.log(ns.level); // 0 on the host, 1 in a container started from it
+   * ```
+   */
+  get level(): number {
+    assertOpen(this); // use after close is an error even once the level is known
+    if (this.#level !== undefined) return this.#level;
+    const walk = walkUp(this, PID_NS_INIT_INO);
+    if (!walk.found) {
+      throw new SyscallError({
+        syscall: "NS_GET_PARENT",
+        errno: Errno.EPERM,
+        subject: label(this),
+        detail:
+          `the walk up stopped at pid:[${walk.topInode}]: the caller runs in a child PID namespace and the kernel hides the namespaces above it`,
+      });
+    }
+    return this.#level = walk.steps;
+  }
+
+  /**
+   * The parent PID namespace: `NS_GET_PARENT` (ioctl_nsfs(2), Linux ≥ 4.9).
+   *
+   * @returns An owned handle to the parent, or `null` when the parent lies outside the caller's view (this is
+   * the initial namespace, the caller's own namespace, or an ancestor of it).
+   * @throws {TypeError} If the handle is closed.
+   *
+   * @example
+   * ```ts
+   * import { PidNamespace } from "@pidfd/pidfd";
+   * using ns = PidNamespace.current();
+   * using up = ns.parent(); // null: the caller cannot see above its own namespace
+   * ```
+   */
+  override parent(): PidNamespace | null {
+    return super.parent() as PidNamespace | null;
+  }
+
+  static {
+    newPidNamespace = (fd) => new PidNamespace(fd);
+  }
+}
+
+/**
  * Takes ownership of a pidfd the library obtained elsewhere (clone3, a socket) for a known pid. `ownChild`
  * marks a child this library started itself: its wait then reaps it (`waitid(WEXITED)` without `WNOWAIT`).
  */
-export function adoptPidfd(fd: number, pid: number, ownChild = false): Pidfd {
+export function adoptPidfd(fd: number, pid: number, options: { ownChild?: boolean } = {}): Pidfd {
   const pidfd = construct(fd, pid);
-  if (ownChild) markOwnChild(pidfd);
+  if (options.ownChild === true) markOwnChild(pidfd);
   return pidfd;
 }
 
@@ -891,6 +1521,11 @@ function adoptChecked(fd: number, leaderOnly = false): Pidfd {
   }
 }
 
+/** Whether `ns` is an open `PidNamespace` (a closed one is a `TypeError` as every use after close is). */
+function isOpenPidNamespace(ns: unknown): boolean {
+  return ns instanceof PidNamespace && !ns.closed;
+}
+
 /** The pid of a pidfd; with `leaderOnly`, a thread that does not lead its group is `ENOENT` (as `pidfd_open`). */
 function pidOfFd(fd: number, leaderOnly: boolean): number {
   if (!supports().pidfdInfo) return fdinfoPid(fd, fd);
@@ -898,25 +1533,19 @@ function pidOfFd(fd: number, leaderOnly: boolean): number {
   bytes.fill(0);
   view.setBigUint64(PIDFD_INFO.mask, BigInt(PIDFD_INFO_PID), LE);
   const r = libc.ioctl_ptr(fd, PIDFD_GET_INFO, bytes);
-  if (r < 0) throw new SyscallError("PIDFD_GET_INFO", -r, `fd ${fd}`);
+  if (r < 0) throw new SyscallError({ syscall: "PIDFD_GET_INFO", errno: -r, subject: `fd ${fd}` });
   const pid = view.getUint32(PIDFD_INFO.pid, LE);
   const tgid = view.getUint32(PIDFD_INFO.tgid, LE);
   if (leaderOnly && pid !== tgid) {
-    throw new SyscallError(
-      "open_by_handle_at",
-      Errno.ENOENT,
-      String(pid),
-      undefined,
-      `a thread of process ${tgid}: open it with { thread: true }`,
-    );
+    throw new SyscallError({
+      syscall: "open_by_handle_at",
+      errno: Errno.ENOENT,
+      subject: pid,
+      detail: `a thread of process ${tgid}: open it with { thread: true }`,
+    });
   }
   return pid;
 }
-
-/** Appended to EMFILE errors: many pidfds at once is a normal use that the default soft limit of 1024 stops. */
-export const EMFILE_HINT = "the soft RLIMIT_NOFILE is reached; raise it with `ulimit -n <n>` (up to " +
-  "`ulimit -Hn`) or prlimit(1). Deno and Bun start with the soft limit already at the hard one: raise the hard " +
-  "limit (`prlimit --nofile=<n>:<n> <command>` as root, or systemd's LimitNOFILE=)";
 
 function decodeInfo(coredump: boolean): PidfdInfo {
   const { view } = infoBuf;
@@ -960,24 +1589,20 @@ export function procfsPid(pidfd: Pidfd): number {
 function fdinfoPid(fd: number, subject: number): number {
   const path = `/proc/self/fdinfo/${fd}`;
   const pid = intsField(readText(path), "Pid")?.[0];
-  if (pid === undefined) throw new UnsupportedError("pidfd_fdinfo", `${path} has no Pid: line (Linux < 5.3)`);
-  if (pid === -1) throw new SyscallError("pidfd_getpid", Errno.ESRCH, String(subject));
-  if (pid === 0) throw new SyscallError("pidfd_getpid", Errno.EREMOTE, String(subject));
+  if (pid === undefined) throw new UnsupportedError("pidfdFdinfo", `${path} has no Pid: line (Linux < 5.3)`);
+  if (pid === -1) throw new SyscallError({ syscall: "pidfd_getpid", errno: Errno.ESRCH, subject });
+  if (pid === 0) throw new SyscallError({ syscall: "pidfd_getpid", errno: Errno.EREMOTE, subject });
   return pid;
 }
 
 /** {@link Pidfd.info} from procfs, for kernels without `PIDFD_GET_INFO` (before 6.13). */
-export function infoFromProcfs(pidfd: Pidfd, exit = false, coredump = false): PidfdInfo {
+function infoFromProcfs(pidfd: Pidfd, exit = false, coredump = false): PidfdInfo {
   const pid = procfsPid(pidfd);
   let status: string;
   try {
     status = readText(`/proc/${pid}/status`);
   } catch (e) {
-    // Reaped between the fdinfo read and this one.
-    if (e instanceof SyscallError && e.code === "ENOENT") {
-      throw new SyscallError("PIDFD_GET_INFO", Errno.ESRCH, String(pidfd.pid), { cause: e });
-    }
-    throw e;
+    throw goneAsEsrch(e, { syscall: "PIDFD_GET_INFO", subject: pidfd.pid }); // reaped since the fdinfo read
   }
   confirmNotReaped(pidfd.fd, "PIDFD_GET_INFO", pidfd.pid);
   const uids = intsField(status, "Uid") ?? [];
@@ -1006,16 +1631,13 @@ export function infoFromProcfs(pidfd: Pidfd, exit = false, coredump = false): Pi
 }
 
 /** {@link Pidfd.namespace} from `/proc/<pid>/ns/<kind>`, for kernels without the ioctls (before 6.11). */
-export function namespaceFromProcfs(pidfd: Pidfd, kind: NamespaceKind): Namespace {
+function namespaceFromProcfs(pidfd: Pidfd, kind: NamespaceKind): Namespace {
   const pid = procfsPid(pidfd);
   let fd: number;
   try {
     fd = openPath(`/proc/${pid}/ns/${kind}`);
   } catch (e) {
-    if (e instanceof SyscallError && e.code === "ENOENT") {
-      throw new SyscallError(NAMESPACE_IOCTLS[kind][1], Errno.ESRCH, String(pidfd.pid), { cause: e });
-    }
-    throw e;
+    throw goneAsEsrch(e, { syscall: NAMESPACE_IOCTLS[kind][1], subject: pidfd.pid });
   }
   try {
     confirmNotReaped(pidfd.fd, NAMESPACE_IOCTLS[kind][1], pidfd.pid);

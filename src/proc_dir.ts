@@ -6,10 +6,11 @@
 
 import { Errno, O_DIRECTORY, pidfd_send_signal } from "../ffi/mod.ts";
 import { describe, excerpt, SyscallError } from "./errors.ts";
-import { closeRaw, constructOwner, OwnedFd } from "./fd.ts";
-import { namespaceOfProcfs, openProcfsRoot } from "./pid_namespace.ts";
+import { assertOpen, closeRaw, constructOwner, inodeOf, OwnedFd } from "./fd.ts";
+import { translateStep } from "./pid_translate.ts";
 import type { Pidfd } from "./pidfd.ts";
 import { intsField, openPath, openProcfsFile, readAll, readText } from "./procfs.ts";
+import { openProcfsRoot, procfsNamespaceFd } from "./procfs_mount.ts";
 
 // Set by the class's static block: module code may construct, users may not.
 let construct: (fd: number, pid: number, root: string) => ProcDir;
@@ -23,9 +24,9 @@ let construct: (fd: number, pid: number, root: string) => ProcDir;
  * Close it with {@link ProcDir.close} or bind it with `using`.
  *
  * @example Read a process's status and command line without a pid-reuse race
- * ```ts ignore
+ * ```ts
  * import { Pidfd } from "@pidfd/pidfd";
- * using pidfd = Pidfd.open(4242);
+ * using pidfd = Pidfd.self();
  * using dir = pidfd.openProcDir();
  * console.log(dir.readText("status"), dir.readText("cmdline").split("\0"));
  * ```
@@ -46,7 +47,7 @@ export class ProcDir extends OwnedFd {
    * @throws {TypeError} If the directory is closed.
    */
   get pid(): number {
-    this.fd; // use after close is an error here too
+    assertOpen(this); // use after close is an error here too
     return this.#pid;
   }
 
@@ -56,7 +57,7 @@ export class ProcDir extends OwnedFd {
    * @throws {TypeError} If the directory is closed.
    */
   get root(): string {
-    this.fd;
+    assertOpen(this);
     return this.#root;
   }
 
@@ -77,9 +78,9 @@ export class ProcDir extends OwnedFd {
    * @throws {SyscallError} `ENOENT` or `ESRCH` once the process has been reaped; `EACCES` without permission.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { Pidfd } from "@pidfd/pidfd";
-   * using pidfd = Pidfd.open(4242);
+   * using pidfd = Pidfd.self();
    * using dir = pidfd.openProcDir();
    * const threads = /^Threads:\s+(\d+)/m.exec(dir.readText("status"))?.[1];
    * ```
@@ -95,7 +96,9 @@ export class ProcDir extends OwnedFd {
     try {
       file = openProcfsFile(name, fd);
     } catch (e) {
-      if (e instanceof SyscallError) throw new SyscallError("open", e.errno, path, { cause: e });
+      if (e instanceof SyscallError) {
+        throw new SyscallError({ syscall: "open", errno: e.errno, subject: path, cause: e });
+      }
       throw e;
     }
     try {
@@ -137,56 +140,71 @@ export function openProcDir(pidfd: Pidfd, root: string): ProcDir {
 }
 
 function reaped(pidfd: Pidfd, root: string, cause?: Error): SyscallError {
-  return new SyscallError(
-    "openProcDir",
-    Errno.ESRCH,
-    String(pidfd.pid),
-    cause === undefined ? undefined : { cause },
-    `the process has been reaped, so ${root} has no directory for it`,
-  );
+  return new SyscallError({
+    syscall: "pidfd_send_signal",
+    operation: "Pidfd.openProcDir",
+    errno: Errno.ESRCH,
+    subject: pidfd.pid,
+    cause,
+    detail: `the process has been reaped, so ${root} has no directory for it`,
+  });
 }
 
 /** The pidfd's pid as the procfs open as `rootFd` numbers it. */
 function pidInProcfs(pidfd: Pidfd, fd: number, rootFd: number, root: string): number {
   let text: string | null = null;
   try {
-    // Read through this procfs instance, `Pid:` is already in its namespace (kernel-api.md §8.1).
+    // Read through this procfs instance, `Pid:` is already in its namespace (the instance's pid namespace).
     text = readText(`self/fdinfo/${fd}`, rootFd);
   } catch (e) {
     if (!(e instanceof SyscallError && e.code === "ENOENT")) throw e;
   }
   if (text !== null) {
     const pid = intsField(text, "Pid")?.[0];
-    if (pid === undefined) throw new SyscallError("openProcDir", Errno.ENOENT, `${root}/self/fdinfo/${fd}`);
+    if (pid === undefined) {
+      throw new SyscallError({
+        syscall: "read",
+        operation: "Pidfd.openProcDir",
+        errno: Errno.ENOENT,
+        subject: `${root}/self/fdinfo/${fd}`,
+      });
+    }
     if (pid === -1) throw reaped(pidfd, root);
     if (pid === 0) {
-      throw new SyscallError(
-        "openProcDir",
-        Errno.ESRCH,
-        String(pidfd.pid),
-        { cause: new SyscallError("pidfd_getpid", Errno.EREMOTE, String(pidfd.pid)) },
-        `the process is not visible in the PID namespace of ${root}`,
-      );
+      throw new SyscallError({
+        syscall: "read",
+        operation: "Pidfd.openProcDir",
+        errno: Errno.ESRCH,
+        subject: pidfd.pid,
+        cause: new SyscallError({
+          syscall: "pidfd_getpid",
+          errno: Errno.EREMOTE,
+          subject: pidfd.pid,
+        }),
+        detail: `the process is not visible in the PID namespace of ${root}`,
+      });
     }
     return pid;
   }
   // The caller is not visible in this instance (`<root>/self` is missing): translate into its namespace. The
   // pidfd's pid stays valid while the process is not reaped, which openProcDir confirms afterwards.
-  const ns = namespaceOfProcfs(rootFd, root);
+  const nsFd = procfsNamespaceFd(rootFd, root);
   try {
-    return ns.fromCaller(pidfd.pid);
+    const ns = { fd: nsFd, inode: Number(inodeOf(nsFd, root)) };
+    return translateStep(ns, pidfd.pid, false, "auto", false, undefined);
   } catch (e) {
     if (e instanceof SyscallError && e.code === "ESRCH") {
-      throw new SyscallError(
-        "openProcDir",
-        Errno.ESRCH,
-        String(pidfd.pid),
-        { cause: e },
-        `the process is not visible in the PID namespace of ${root}, or has exited`,
-      );
+      throw new SyscallError({
+        syscall: "NS_GET_PID_IN_PIDNS",
+        operation: "Pidfd.openProcDir",
+        errno: Errno.ESRCH,
+        subject: pidfd.pid,
+        cause: e,
+        detail: `the process is not visible in the PID namespace of ${root}, or has exited`,
+      });
     }
     throw e;
   } finally {
-    ns.close();
+    closeRaw(nsFd);
   }
 }

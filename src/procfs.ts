@@ -12,6 +12,7 @@ import {
   AT_FDCWD,
   cPath,
   DIRENT64,
+  Errno,
   libc,
   NSFS_MAGIC,
   O_CLOEXEC,
@@ -22,7 +23,7 @@ import {
   O_RDONLY,
   PROC_SUPER_MAGIC,
 } from "../ffi/mod.ts";
-import { check, excerpt, SyscallError } from "./errors.ts";
+import { check, excerpt, SyscallError, type SyscallErrorInit } from "./errors.ts";
 import { closeRaw, fsTypeOf } from "./fd.ts";
 
 /**
@@ -110,7 +111,7 @@ export function readAll(fd: number, what: string): string {
         buffer.subarray(length),
         BigInt(buffer.length - length),
       );
-      if (r < 0) throw new SyscallError("read", -r, what);
+      if (r < 0) throw new SyscallError({ syscall: "read", errno: -r, subject: what });
       if (r === 0) return decoder.decode(buffer.subarray(0, length));
       length += r;
     }
@@ -141,7 +142,7 @@ export function listDir(path: string): string[] {
     const view = new DataView(buffer.buffer);
     for (;;) {
       const n = libc.getdents64(fd, buffer, bufferSize);
-      if (n < 0) throw new SyscallError("getdents64", -n, path);
+      if (n < 0) throw new SyscallError({ syscall: "getdents64", errno: -n, subject: path });
       if (n === 0) return names;
       for (let off = 0; off < n;) {
         const reclen = view.getUint16(off + DIRENT64.d_reclen, true);
@@ -180,4 +181,14 @@ export function readLink(path: string, dirfd = AT_FDCWD): string {
   if (c === null) throw new TypeError(`Invalid path: ${JSON.stringify(excerpt(path))}`);
   const n = check(libc.readlinkat(dirfd, c, linkBuffer, LINK_SIZE), "readlink", path);
   return decoder.decode(linkBuffer.subarray(0, n));
+}
+
+/**
+ * The one mapping of "the process is gone" on a `/proc` open: `ENOENT` (its directory is gone, or `ESRCH` from a
+ * dying task) becomes the `ESRCH` described by `init`, with the original as `cause`. Returns any other error
+ * as it is; throw the result.
+ */
+export function goneAsEsrch(e: unknown, init: Omit<SyscallErrorInit, "errno" | "cause">): unknown {
+  if (!(e instanceof SyscallError && (e.code === "ENOENT" || e.code === "ESRCH"))) return e;
+  return new SyscallError({ ...init, errno: Errno.ESRCH, cause: e });
 }

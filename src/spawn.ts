@@ -30,12 +30,12 @@ import {
   SIZEOF_SIGSET,
   WEXITED,
 } from "../ffi/mod.ts";
-import { assertOptions, SyscallError, UnsupportedError } from "./errors.ts";
-import { closeRaw, type OwnedFd, ownFd } from "./fd.ts";
-import type { Namespace } from "./namespace.ts";
-import { adoptPidfd, EMFILE_HINT, type Pidfd } from "./pidfd.ts";
+import { assertOptions, EMFILE_HINT, SyscallError, UnsupportedError } from "./errors.ts";
+import { adoptFd, closeRaw, type OwnedFd } from "./fd.ts";
+import { adoptPidfd, type Namespace, type Pidfd } from "./pidfd.ts";
 import { type Signal, signalNumber } from "./signals.ts";
 import { enter, type Entry, type NamespaceRequest, namespaceRequest } from "./spawn_namespaces.ts";
+import { supports } from "./supports.ts";
 import { type PipeStream, readableFromFd, writableToFd } from "./stream.ts";
 import type { ExitStatus } from "./wait.ts";
 
@@ -362,7 +362,7 @@ function envpOf(env: readonly [string, string][], clearEnv: boolean): CStringArr
   const inherited = clearEnv ? [] : runtimeEnv();
   if (inherited === null) {
     throw new UnsupportedError(
-      "environ",
+      "libcEnviron",
       "spawn() reads libc's environ through dlsym, in libc since glibc 2.34",
     );
   }
@@ -424,7 +424,7 @@ function plan(command: unknown, args: unknown, options: unknown): SpawnPlan {
   const killNumber = signalNumber(killSignal === undefined ? "SIGTERM" : killSignal) | 0;
   const namespaces = namespaceRequest(o.namespaces, o.preserveCredentials);
   if (signal?.aborted) throw signal.reason;
-  if (cwd !== undefined && libc.posix_spawn_file_actions_addchdir_np === null) {
+  if (cwd !== undefined && !supports().spawnCwd) {
     throw new UnsupportedError(
       "spawnCwd",
       "spawn({ cwd }) needs posix_spawn_file_actions_addchdir_np (glibc ≥ 2.29)",
@@ -446,7 +446,7 @@ function plan(command: unknown, args: unknown, options: unknown): SpawnPlan {
 }
 
 function spawnCheck(r: number, call: string, subject: string): void {
-  if (r !== 0) throw new SyscallError(call, r < 0 ? -r : r, subject);
+  if (r !== 0) throw new SyscallError({ syscall: call, errno: r < 0 ? -r : r, subject });
 }
 
 /**
@@ -462,7 +462,7 @@ function spawnCheck(r: number, call: string, subject: string): void {
  * Deno: what `node:child_process` passes), with `env` on top; default signal dispositions and an empty signal
  * mask (Deno and Bun ignore `SIGPIPE`, which would otherwise be inherited). Every fd the parent opens for it is
  * close-on-exec, so nothing leaks into other children; pipe ends in the parent are non-blocking and served by
- * the module's one epoll waiter.
+ * the module's one epoll reactor.
  *
  * Re-entrancy: `args` and `options` are read exactly once (getters, Proxies), before anything is allocated or
  * opened, and the `posix_spawn` buffers are the call's own. The caller's code that runs later, the abort
@@ -492,7 +492,8 @@ function spawnCheck(r: number, call: string, subject: string): void {
  * errors naming `cwd` when that is what is wrong, `EBADF` naming a stdio fd that is not open, `EMFILE` at the
  * fd limit; every fd opened on the way is closed again. With `namespaces`: `ESRCH` when the target has exited
  * (before or during the spawn: no child is left), `EPERM` naming the namespace kind that may not be joined.
- * @throws {UnsupportedError} With `namespaces` that need `nsenter` when it is not installed, or with `argv0`.
+ * @throws {SyscallError} `ENOENT` naming `nsenter` for `namespaces` that need it when it is not installed.
+ * @throws {TypeError} For `argv0` with `namespaces` that need `nsenter`.
  *
  * @example Run a command and read its output
  * ```ts ignore
@@ -531,13 +532,12 @@ function launch(p: SpawnPlan): Subprocess {
     const how = p.stdio[target];
     // Checked before any pipe is made, so a closed number cannot name one of the new pipe ends meanwhile.
     if (typeof how === "number" && libc.fcntl(how, F_GETFL, 0) < 0) {
-      throw new SyscallError(
-        "fcntl",
-        Errno.EBADF,
-        String(how),
-        undefined,
-        `options.${STDIO_NAMES[target]} is not an open fd`,
-      );
+      throw new SyscallError({
+        syscall: "fcntl",
+        errno: Errno.EBADF,
+        subject: how,
+        detail: `options.${STDIO_NAMES[target]} is not an open fd`,
+      });
     }
   }
   const fileActions = new Uint8Array(SIZEOF_POSIX_SPAWN_FILE_ACTIONS);
@@ -584,15 +584,24 @@ function launch(p: SpawnPlan): Subprocess {
       } else if (how === "pipe") {
         const r = libc.pipe2(pipeFds, O_CLOEXEC);
         if (r < 0) {
-          throw new SyscallError("pipe2", -r, p.command, undefined, r === -Errno.EMFILE ? EMFILE_HINT : "");
+          throw new SyscallError({
+            syscall: "pipe2",
+            errno: -r,
+            subject: p.command,
+            detail: r === -Errno.EMFILE ? EMFILE_HINT : "",
+          });
         }
         // stdin: the child reads [0], the parent writes [1]; stdout/stderr the other way round.
         const [childEnd, parentEnd] = target === 0 ? [pipeFds[0]!, pipeFds[1]!] : [pipeFds[1]!, pipeFds[0]!];
-        childEnds.push(ownFd(childEnd));
-        parentEnds[target] = ownFd(parentEnd);
+        childEnds.push(adoptFd(childEnd));
+        parentEnds[target] = adoptFd(parentEnd);
         const flags = libc.fcntl(parentEnd, F_GETFL, 0);
         if (flags < 0 || libc.fcntl(parentEnd, F_SETFL, flags | O_NONBLOCK) < 0) {
-          throw new SyscallError("fcntl", flags < 0 ? -flags : Errno.EBADF, String(parentEnd));
+          throw new SyscallError({
+            syscall: "fcntl",
+            errno: flags < 0 ? -flags : Errno.EBADF,
+            subject: parentEnd,
+          });
         }
         spawnCheck(
           libc.posix_spawn_file_actions_adddup2(fileActions, childEnd, target),
@@ -665,9 +674,9 @@ function startChild(
       pidfd_send_signal(fd, 9, 0);
       libc.waitid(P_PIDFD, fd, siginfo, WEXITED);
       closeRaw(fd);
-      throw new SyscallError("pidfd_getpid", -pid, p.command);
+      throw new SyscallError({ syscall: "pidfd_getpid", errno: -pid, subject: p.command });
     }
-    return adoptPidfd(fd, pid, true);
+    return adoptPidfd(fd, pid, { ownChild: true });
   }
   const pid = out[0]!;
   const fd = pidfd_open(pid, 0);
@@ -676,15 +685,14 @@ function startChild(
     // cannot have been reused: kill and reap it by pid.
     libc.kill(pid, 9);
     libc.waitid(P_PID, pid, siginfo, WEXITED);
-    throw new SyscallError(
-      "pidfd_open",
-      -fd,
-      String(pid),
-      undefined,
-      fd === -Errno.EMFILE ? EMFILE_HINT : "",
-    );
+    throw new SyscallError({
+      syscall: "pidfd_open",
+      errno: -fd,
+      subject: pid,
+      detail: fd === -Errno.EMFILE ? EMFILE_HINT : "",
+    });
   }
-  return adoptPidfd(fd, pid, true);
+  return adoptPidfd(fd, pid, { ownChild: true });
 }
 
 /**
@@ -717,13 +725,12 @@ function killAndReap(pidfd: Pidfd): void {
  * working directory cannot be opened as a directory, it is what is wrong, not the command.
  */
 function spawnError(call: string, errno: number, p: SpawnPlan, cwd: Uint8Array | null): SyscallError {
-  const error = new SyscallError(
-    call,
+  const error = new SyscallError({
+    syscall: call,
     errno,
-    p.command,
-    undefined,
-    errno === Errno.EMFILE ? EMFILE_HINT : "",
-  );
+    subject: p.command,
+    detail: errno === Errno.EMFILE ? EMFILE_HINT : "",
+  });
   if (cwd === null) return error;
   const fd = libc.openat(AT_FDCWD, cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
   if (fd >= 0) {
@@ -731,5 +738,11 @@ function spawnError(call: string, errno: number, p: SpawnPlan, cwd: Uint8Array |
     return error;
   }
   if (-fd === Errno.EACCES && errno !== Errno.EACCES) return error; // unreadable, perhaps still searchable
-  return new SyscallError("chdir", -fd, p.cwd, { cause: error }, `options.cwd of spawn(${p.command})`);
+  return new SyscallError({
+    syscall: "chdir",
+    errno: -fd,
+    subject: p.cwd,
+    cause: error,
+    detail: `options.cwd of spawn(${p.command})`,
+  });
 }

@@ -31,10 +31,10 @@
  */
 
 import { AT_FDCWD, cPath, Errno, libc, O_CLOEXEC, O_DIRECTORY, O_PATH, runtimeEnv } from "../ffi/mod.ts";
-import { describe, SyscallError, UnsupportedError } from "./errors.ts";
+import { describe, SyscallError } from "./errors.ts";
 import { closeRaw, inodeOf, OwnedFd } from "./fd.ts";
-import { Namespace, NAMESPACE_TYPES, type NamespaceType } from "./namespace.ts";
-import { Pidfd } from "./pidfd.ts";
+import { NAMESPACE_TYPES, type NamespaceType } from "./namespace.ts";
+import { Namespace, Pidfd } from "./pidfd.ts";
 import type { ProcDir } from "./proc_dir.ts";
 import { field, openPath, readText } from "./procfs.ts";
 import { supports } from "./supports.ts";
@@ -190,10 +190,8 @@ export function enter(
     let trampoline: Entry["trampoline"] = null;
     if (viaTrampoline.length > 0) {
       if (argv0 !== undefined) {
-        throw new UnsupportedError(
-          "spawnArgv0",
-          "spawn({ argv0 }) cannot be combined with joining a mnt, user or time namespace",
-        );
+        // An argument combination refused before any syscall.
+        throw new TypeError("spawn({ argv0 }) cannot be combined with joining a mnt, user or time namespace");
       }
       const argv = ["nsenter"];
       const inherit: number[] = [];
@@ -232,13 +230,13 @@ export function enter(
       inside: (start, discard) => inside(thread, start, discard),
       targetGone: (cause) =>
         target !== null && !isAlive.call(target)
-          ? new SyscallError(
-            "setns",
-            Errno.ESRCH,
-            String(pidOf.call(target)),
-            cause === undefined ? undefined : { cause },
-            "the target process has exited",
-          )
+          ? new SyscallError({
+            syscall: "setns",
+            errno: Errno.ESRCH,
+            subject: String(pidOf.call(target)),
+            cause: cause,
+            detail: "the target process has exited",
+          })
           : null,
       close: () => {
         for (const fd of opened.splice(0)) closeRaw(fd);
@@ -279,13 +277,13 @@ function targetNamespaces(
 }
 
 function notPermitted(kind: NamespaceType, cause?: Error, detail?: string): SyscallError {
-  return new SyscallError(
-    "setns",
-    Errno.EPERM,
-    kind,
-    cause && { cause },
-    detail ?? `joining the ${kind} namespace`,
-  );
+  return new SyscallError({
+    syscall: "setns",
+    errno: Errno.EPERM,
+    subject: kind,
+    ...cause && { cause },
+    detail: detail ?? `joining the ${kind} namespace`,
+  });
 }
 
 /** The calling thread's credentials and capabilities, from `/proc/thread-self/status`. */
@@ -361,7 +359,11 @@ function inside<T>(
   try {
     for (const j of joins) {
       const r = libc.setns(j.fd, NAMESPACE_TYPES[j.kind]);
-      if (r < 0) throw -r === Errno.EPERM ? notPermitted(j.kind) : new SyscallError("setns", -r, j.kind);
+      if (r < 0) {
+        throw -r === Errno.EPERM
+          ? notPermitted(j.kind)
+          : new SyscallError({ syscall: "setns", errno: -r, subject: j.kind });
+      }
       joined++;
     }
     made = { value: start() };
@@ -372,7 +374,7 @@ function inside<T>(
   for (let i = joined - 1; i >= 0; i--) {
     const j = joins[i]!;
     const r = libc.setns(j.own, NAMESPACE_TYPES[j.kind]);
-    if (r < 0) failed.push(`${j.kind} (${new SyscallError("setns", -r).code})`);
+    if (r < 0) failed.push(`${j.kind} (${new SyscallError({ syscall: "setns", errno: -r }).code})`);
   }
   if (failed.length > 0) {
     // Never expected: the thread was in these namespaces a moment ago.
@@ -400,8 +402,12 @@ function nsenter(): string {
       return nsenterPath = file;
     }
   }
-  throw new UnsupportedError(
-    "nsenter",
-    "joining a mnt, user or time namespace needs util-linux nsenter (not found in PATH, /usr/bin or /bin)",
-  );
+  // A missing program, as spawn() reports one: ENOENT naming it.
+  throw new SyscallError({
+    syscall: "openat",
+    errno: Errno.ENOENT,
+    subject: "nsenter",
+    detail:
+      "joining a mnt, user or time namespace needs util-linux nsenter (not found in PATH, /usr/bin or /bin)",
+  });
 }

@@ -1,5 +1,5 @@
 /**
- * Web streams over non-blocking pipe fds, served by the module's one epoll waiter (`src/waiter.ts`): a read or
+ * Web streams over non-blocking pipe fds, served by the module's one epoll reactor (`src/reactor.ts`): a read or
  * write that would block waits for readiness there instead of occupying a thread.
  *
  * Each pipe end is an {@link OwnedFd} held by exactly one stream: the number is read through the owner at every
@@ -12,7 +12,7 @@
 import { EPOLLIN, EPOLLOUT, Errno, libc } from "../ffi/mod.ts";
 import { SyscallError } from "./errors.ts";
 import type { OwnedFd } from "./fd.ts";
-import { type ReadyTarget, unwatch, watch } from "./waiter.ts";
+import { type ReadyTarget, unwatch, watch } from "./reactor.ts";
 
 const CHUNK = 65536;
 const CHUNK_SIZE = BigInt(CHUNK);
@@ -112,7 +112,9 @@ export function readableFromFd(owner: OwnedFd): PipeStream<ReadableStream<Uint8A
             return c.close();
           }
           if (r === -Errno.EAGAIN) await end.wait(false);
-          else if (r !== -Errno.EINTR) throw new SyscallError("read", -r, `pipe fd ${end.fd}`);
+          else if (r !== -Errno.EINTR) {
+            throw new SyscallError({ syscall: "read", errno: -r, subject: `pipe fd ${end.fd}` });
+          }
         }
       } catch (e) {
         end.close(); // an errored stream gets no cancel() call
@@ -142,7 +144,9 @@ export function writableToFd(owner: OwnedFd): PipeStream<WritableStream<Uint8Arr
           const r = libc.write(end.fd, chunk.subarray(offset), BigInt(chunk.length - offset));
           if (r >= 0) offset += r;
           else if (r === -Errno.EAGAIN) await end.wait(true);
-          else if (r !== -Errno.EINTR) throw new SyscallError("write", -r, `pipe fd ${end.fd}`); // EPIPE
+          else if (r !== -Errno.EINTR) {
+            throw new SyscallError({ syscall: "write", errno: -r, subject: `pipe fd ${end.fd}` }); // EPIPE
+          }
         }
       } catch (e) {
         end.close(); // an errored stream gets no close() or abort() call: the reader must still see EOF

@@ -36,6 +36,7 @@ import {
   PIDFD_THREAD,
   process_madvise,
   process_mrelease,
+  runtimeEnvVar,
   SIGINFO,
   STATFS,
   structBuffer,
@@ -44,6 +45,7 @@ import {
   WNOHANG,
 } from "../ffi/mod.ts";
 import { SyscallError } from "./errors.ts";
+import { intsField, readText } from "./procfs.ts";
 
 /** The kernel features {@link supports} reports, each with the first Linux release that has it. */
 export type Features = {
@@ -90,6 +92,17 @@ export type Features = {
   readonly pidfsRoot: boolean;
   /** `listns(2)`: every namespace of the system in one call, Linux 6.19 (else `namespaces()` scans `/proc`). */
   readonly listns: boolean;
+  /** The `Pid:` and `NSpid:` lines in `/proc/self/fdinfo/<pidfd>`, Linux 5.5 (`Pidfd.nspid`, the fallbacks). */
+  readonly pidfdFdinfo: boolean;
+  /**
+   * `/proc/self/status` shows the caller's `NSpid:` chain: Linux 4.1, and a `/proc` of the caller's PID
+   * namespace or an ancestor's (the procfs-based translations need it).
+   */
+  readonly procfsNspid: boolean;
+  /** glibc's `posix_spawn_file_actions_addchdir_np` (2.29): `spawn({ cwd })`. */
+  readonly spawnCwd: boolean;
+  /** `dlsym` (glibc 2.34), through which Deno's environment (libc's `environ`) reaches a spawned child. */
+  readonly libcEnviron: boolean;
 };
 
 /** The known-good fds and answers the probes read: all of the calling process, opened by the probe itself. */
@@ -149,7 +162,23 @@ const PROBES: { readonly [K in keyof Features]: (p: Probed) => boolean } = {
     req.view.setUint32(0, NS_ID_REQ.size, LE);
     return libc.syscall_listns(SYS.listns, req.bytes, new Uint8Array(8), 1n, 0) >= 0;
   },
+  pidfdFdinfo: (p) => p.pidfd >= 0 && hasField(`/proc/self/fdinfo/${p.pidfd}`, "NSpid"),
+  procfsNspid: () => hasField("/proc/self/status", "NSpid"),
+  spawnCwd: () => libc.posix_spawn_file_actions_addchdir_np !== null,
+  libcEnviron: () => libc.dlsym !== null,
 };
+
+/** Whether the procfs file at `path` has a `key:` line. */
+function hasField(path: string, key: string): boolean {
+  let text: string;
+  try {
+    text = readText(path);
+  } catch (e) {
+    if (e instanceof SyscallError) transient(-e.errno, "open");
+    return false;
+  }
+  return intsField(text, key) !== null;
+}
 
 let cached: Features | undefined;
 
@@ -162,9 +191,16 @@ let cached: Features | undefined;
  * reads it, and none learns a feature from a failure on a caller's fd (an `ENOTTY` from such an fd is an
  * error about that fd). The probes run on fds the probe opens itself.
  *
+ * To run as on an older kernel, set `PIDFD_HIDE_FEATURES` to a comma-separated list of keys before the first
+ * call: `PIDFD_HIDE_FEATURES=pidfdInfo,pidnsTranslation` reports them as missing, so every call takes the
+ * path it takes on a kernel without them (`Pidfd.info` reads procfs, translations read `NSpid` chains). It can
+ * only hide what the kernel has, never invent what it lacks. Under Deno it is read from the process's
+ * environment without `--allow-env`.
+ *
  * @returns A frozen record of booleans, one per feature.
  * @throws {SyscallError} `EMFILE`, `ENFILE` or `ENOMEM` when the probe cannot open its own fds; nothing is
  * cached then, so a later call probes again.
+ * @throws {Error} When `PIDFD_HIDE_FEATURES` names a key that is not a feature.
  *
  * @example
  * ```ts
@@ -173,23 +209,46 @@ let cached: Features | undefined;
  * ```
  */
 export function supports(): Features {
-  return cached ??= Object.freeze(probe());
+  if (cached !== undefined) return cached;
+  const hidden = hiddenFeatures(); // before probing: a misspelt name fails without caching anything
+  const features = probe();
+  for (const key of hidden) features[key] = false;
+  return cached = Object.freeze(features);
+}
+
+/** The environment variable that hides features, read once by the first {@link supports} call. */
+export const HIDE_FEATURES_VARIABLE = "PIDFD_HIDE_FEATURES";
+
+/** The features `PIDFD_HIDE_FEATURES` names (comma-separated `Features` keys). */
+function hiddenFeatures(): (keyof Features)[] {
+  const value = runtimeEnvVar(HIDE_FEATURES_VARIABLE);
+  if (value === undefined || value.trim() === "") return [];
+  const names = value.split(",").map((name) => name.trim()).filter((name) => name !== "");
+  for (const name of names) {
+    if (!Object.hasOwn(PROBES, name)) {
+      throw new Error(
+        `${HIDE_FEATURES_VARIABLE} names an unknown feature: ${JSON.stringify(name)} (known: ${
+          Object.keys(PROBES).join(", ")
+        })`,
+      );
+    }
+  }
+  return names as (keyof Features)[];
 }
 
 /** Exhaustion is no answer about the kernel: throw instead of recording a feature as missing. */
 function transient(r: number, syscall: string): void {
   if (r === -Errno.EMFILE || r === -Errno.ENFILE || r === -Errno.ENOMEM) {
-    throw new SyscallError(
+    throw new SyscallError({
       syscall,
-      -r,
-      "capability probe",
-      undefined,
-      "nothing was cached; the probe runs again",
-    );
+      errno: -r,
+      subject: "capability probe",
+      detail: "nothing was cached; the probe runs again",
+    });
   }
 }
 
-function probe(): Features {
+function probe(): Record<keyof Features, boolean> {
   const self = libc.getpid();
   const pidfd = pidfd_open(self, 0);
   transient(pidfd, "pidfd_open");

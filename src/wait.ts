@@ -1,9 +1,9 @@
 /**
- * Awaiting process exit through pidfds: {@link Pidfd.wait}, {@link Pidfd.exited}, {@link waitAny} and
- * {@link exits}, all served by one epoll set (`src/waiter.ts`), so ten thousand waits cost one thread.
+ * Awaiting process exit through pidfds: {@link Pidfd.wait} and {@link Pidfd.exited}, and the parts
+ * `src/wait_many.ts` builds `waitAny` and `exits` from, all served by one epoll set (`src/reactor.ts`), so ten thousand waits cost one thread.
  *
  * Where an exit status comes from, once the pidfd reports the exit:
- * - a child this library started itself (marked through `adoptPidfd(fd, pid, true)`) is reaped here with
+ * - a child this library started itself (marked through `adoptPidfd(fd, pid, { ownChild: true })`) is reaped here with
  *   `waitid(P_PIDFD, fd, WEXITED)`: source `"waitid"`;
  * - any other child of the calling process, such as one that Deno or Bun started and reaps itself, is read
  *   without reaping (`WNOWAIT`) while it is a zombie: source `"waitid"`. The runtime still gets its status;
@@ -34,10 +34,11 @@ import {
   WNOWAIT,
 } from "../ffi/mod.ts";
 import { assertOptions } from "./errors.ts";
-import { Pidfd } from "./pidfd.ts";
+import { assertOpen } from "./fd.ts";
+import type { Pidfd } from "./pidfd.ts";
 import { signalName } from "./signals.ts";
 import { supports } from "./supports.ts";
-import { type ReadyTarget, rearm, unwatch, watch } from "./waiter.ts";
+import { type ReadyTarget, rearm, unwatch, watch } from "./reactor.ts";
 
 /**
  * How a process ended. Exactly one of `code` and `signal` is set, unless the kernel could not tell
@@ -80,7 +81,7 @@ export interface PidfdExit {
 }
 
 /** Something that waits for one or more watches to settle. */
-interface Listener {
+export interface Listener {
   exit(pidfd: Pidfd, status: ExitStatus): void;
   error(pidfd: Pidfd, error: unknown): void;
 }
@@ -94,9 +95,9 @@ const UNKNOWN: ExitStatus = Object.freeze({
 });
 
 /** The watch of each pidfd being waited on (one epoll registration, any number of listeners). */
-const watches = new WeakMap<Pidfd, Watch>();
+const watches = new WeakMap<Pidfd, ExitWatch>();
 /** Exit statuses already known, so that later waits (and a reaped own child) answer at once. */
-const statuses = new WeakMap<Pidfd, ExitStatus>();
+export const statuses = new WeakMap<Pidfd, ExitStatus>();
 /** The lazily made {@link Pidfd.exited} promises. */
 const exitedPromises = new WeakMap<Pidfd, Promise<ExitStatus>>();
 /** Children this library started: reaped here with `waitid(WEXITED)`. */
@@ -158,7 +159,7 @@ function collect(pidfd: Pidfd, fd: number, events: number): ExitStatus | null {
 }
 
 /** One pidfd being waited on: one epoll registration shared by every wait on it. */
-class Watch implements ReadyTarget {
+export class ExitWatch implements ReadyTarget {
   readonly pidfd: Pidfd;
   readonly fd: number;
   readonly token: number;
@@ -214,8 +215,8 @@ class Watch implements ReadyTarget {
 }
 
 /** The watch of a pidfd, started if needed. Throws `TypeError` for a closed pidfd, `SyscallError` from epoll. */
-function watchOf(pidfd: Pidfd): Watch {
-  return watches.get(pidfd) ?? new Watch(pidfd);
+export function watchOf(pidfd: Pidfd): ExitWatch {
+  return watches.get(pidfd) ?? new ExitWatch(pidfd);
 }
 
 // The AbortSignal members as the platform defines them: an own `addEventListener`, `aborted` or `reason` that
@@ -223,19 +224,19 @@ function watchOf(pidfd: Pidfd): Watch {
 const addListener = EventTarget.prototype.addEventListener;
 const removeListener = EventTarget.prototype.removeEventListener;
 const abortedOf = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted")!.get!;
-const reasonOf = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "reason")!.get!;
+export const reasonOf = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "reason")!.get!;
 
-function isAborted(signal: AbortSignal | undefined): boolean {
+export function isAborted(signal: AbortSignal | undefined): boolean {
   return signal !== undefined && abortedOf.call(signal) as boolean;
 }
 
 /** Validated options. */
-interface Limits {
+export interface WaitLimits {
   signal: AbortSignal | undefined;
   timeout: number | undefined;
 }
 
-function limits(options: WaitOptions | undefined): Limits {
+export function waitLimits(options: WaitOptions | undefined): WaitLimits {
   assertOptions(options);
   const signal = options?.signal;
   const timeout = options?.timeout;
@@ -253,15 +254,15 @@ function limits(options: WaitOptions | undefined): Limits {
   return { signal, timeout };
 }
 
-function typeOf(value: unknown): string {
+export function typeOf(value: unknown): string {
   return value === null ? "null" : typeof value;
 }
 
-function timeoutError(ms: number, what: string): DOMException {
+export function timeoutError(ms: number, what: string): DOMException {
   return new DOMException(`Timed out after ${ms} ms waiting for ${what} to exit`, "TimeoutError");
 }
 
-function closedError(pidfd: Pidfd): DOMException {
+export function closedError(pidfd: Pidfd): DOMException {
   return new DOMException(
     `The Pidfd of process ${pidfd.pid} was closed while waiting for it to exit`,
     "AbortError",
@@ -269,13 +270,13 @@ function closedError(pidfd: Pidfd): DOMException {
 }
 
 /** Common part of the three waits: abort signal, timeout, settling once. */
-abstract class Waiting {
+export abstract class Waiting {
   #signal: AbortSignal | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Set once the wait has resolved, failed or been cancelled. */
   settled = false;
 
-  constructor({ signal, timeout }: Limits) {
+  constructor({ signal, timeout }: WaitLimits) {
     if (signal !== undefined) {
       this.#signal = signal;
       addListener.call(signal, "abort", this);
@@ -318,11 +319,11 @@ abstract class Waiting {
 /** One {@link Pidfd.wait}. */
 class SingleWait extends Waiting implements Listener {
   readonly promise: Promise<ExitStatus>;
-  readonly #watch: Watch;
+  readonly #watch: ExitWatch;
   #resolve!: (status: ExitStatus) => void;
   #reject!: (reason: unknown) => void;
 
-  constructor(watch: Watch, limits: Limits) {
+  constructor(watch: ExitWatch, limits: WaitLimits) {
     super(limits);
     this.promise = new Promise((resolve, reject) => {
       this.#resolve = resolve;
@@ -363,8 +364,8 @@ class SingleWait extends Waiting implements Listener {
  */
 export function waitFor(pidfd: Pidfd, options?: WaitOptions): Promise<ExitStatus> {
   try {
-    const l = limits(options);
-    pidfd.fd; // TypeError once closed
+    const l = waitLimits(options);
+    assertOpen(pidfd); // TypeError once closed
     const known = statuses.get(pidfd);
     if (known !== undefined) return Promise.resolve(known);
     if (isAborted(l.signal)) return Promise.reject(reasonOf.call(l.signal!));
@@ -378,9 +379,9 @@ export function waitFor(pidfd: Pidfd, options?: WaitOptions): Promise<ExitStatus
 export function exitedOf(pidfd: Pidfd): Promise<ExitStatus> {
   let promise = exitedPromises.get(pidfd);
   if (promise === undefined) {
-    pidfd.fd; // TypeError once closed
+    assertOpen(pidfd); // TypeError once closed
     const p = waitFor(pidfd);
-    // Never reported as unhandled (closing a pidfd is deliberate); a waiter failure is retried on next access.
+    // Never reported as unhandled (closing a pidfd is deliberate); a reactor failure is retried on next access.
     p.then(undefined, () => {
       if (exitedPromises.get(pidfd) === p && !pidfd.closed) exitedPromises.delete(pidfd);
     });
@@ -392,252 +393,4 @@ export function exitedOf(pidfd: Pidfd): Promise<ExitStatus> {
 /** Called before a pidfd is closed or released: stop watching it and reject its waits. */
 export function releaseWaits(pidfd: Pidfd): void {
   watches.get(pidfd)?.fail(closedError(pidfd));
-}
-
-/** The distinct pidfds of an iterable, checked. */
-function pidfdList(pidfds: Iterable<Pidfd>): Pidfd[] {
-  if (pidfds === null || typeof (pidfds as Partial<Iterable<Pidfd>>)?.[Symbol.iterator] !== "function") {
-    throw new TypeError(`Expected pidfds to be an iterable of Pidfd, got ${typeOf(pidfds)}`);
-  }
-  const list = [...new Set(pidfds)];
-  for (const p of list) {
-    if (!(p instanceof Pidfd)) throw new TypeError(`Expected pidfds to contain only Pidfd, got ${typeOf(p)}`);
-    p.fd; // TypeError once closed
-  }
-  return list;
-}
-
-/** One {@link waitAny}. */
-class AnyWait extends Waiting implements Listener {
-  readonly promise: Promise<PidfdExit>;
-  readonly #watches: Watch[] = [];
-  #resolve!: (exit: PidfdExit) => void;
-  #reject!: (reason: unknown) => void;
-
-  constructor(limits: Limits) {
-    super(limits);
-    this.promise = new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-  }
-
-  listen(watch: Watch): void {
-    this.#watches.push(watch);
-    watch.add(this);
-  }
-
-  exit(pidfd: Pidfd, status: ExitStatus): void {
-    if (this.settled) return;
-    this.finish();
-    this.release();
-    this.#resolve({ pidfd, status });
-  }
-
-  error(_pidfd: Pidfd, error: unknown): void {
-    if (this.settled) return;
-    this.finish();
-    this.release();
-    this.#reject(error);
-  }
-
-  protected describe(): string {
-    return `any of ${this.#watches.length} processes`;
-  }
-
-  protected release(): void {
-    for (const w of this.#watches) w.remove(this);
-    this.#watches.length = 0;
-  }
-
-  protected rejected(reason: unknown): void {
-    this.#reject(reason);
-  }
-}
-
-/**
- * Waits until the first of several processes exits: `epoll(7)` over their pidfds
- * (https://man7.org/linux/man-pages/man7/epoll.7.html) in the module's one epoll set, statuses as for
- * {@link Pidfd.wait}.
- *
- * Requires Linux ≥ 5.3 (exit statuses: see {@link ExitStatus.source}). Needs no permission beyond holding
- * the pidfds. Deno: `--allow-ffi`; Bun runs one Worker for all waits (see {@link Pidfd.wait}).
- *
- * @param pidfds The processes; duplicates count once. A process already known to have exited wins at once.
- * @param options `signal` to abort, `timeout` in milliseconds.
- * @returns The first exit: its pidfd (still open) and status. Every other pidfd stays open and unwatched.
- * @throws {TypeError} (as a rejection) If `pidfds` is not an iterable of open `Pidfd`s.
- * @throws {RangeError} (as a rejection) If `pidfds` is empty or `timeout` is out of range.
- * @throws {DOMException} (as a rejection) `TimeoutError` after `timeout`; `AbortError` if one of the pidfds
- * is closed meanwhile; or the abort `signal`'s reason.
- * @throws {SyscallError} (as a rejection) `EMFILE` creating the epoll set, `ENOSPC` at the epoll watch limit.
- *
- * @example Restart whichever worker dies first
- * ```ts ignore
- * import { Pidfd, waitAny } from "@pidfd/pidfd";
- * const pidfds = [Pidfd.open(1234), Pidfd.open(1235)];
- * const { pidfd, status } = await waitAny(pidfds, { timeout: 60_000 });
- * console.log(pidfd.pid, status.code ?? status.signal);
- * ```
- */
-export function waitAny(pidfds: Iterable<Pidfd>, options?: WaitOptions): Promise<PidfdExit> {
-  let any: AnyWait | undefined;
-  try {
-    const l = limits(options);
-    const list = pidfdList(pidfds);
-    if (list.length === 0) throw new RangeError("Expected pidfds to contain at least one Pidfd");
-    for (const pidfd of list) {
-      const status = statuses.get(pidfd);
-      if (status !== undefined) return Promise.resolve({ pidfd, status });
-    }
-    if (isAborted(l.signal)) return Promise.reject(reasonOf.call(l.signal!));
-    any = new AnyWait(l);
-    for (const pidfd of list) any.listen(watchOf(pidfd));
-    return any.promise;
-  } catch (e) {
-    any?.cancel(e); // an epoll error after some watches started: release them
-    return any?.promise ?? Promise.reject(e);
-  }
-}
-
-/** The iterator of {@link exits}. */
-class ExitStream extends Waiting implements Listener, AsyncIterableIterator<PidfdExit> {
-  readonly #watches: Watch[] = [];
-  readonly #queue: (PidfdExit | undefined)[] = [];
-  #head = 0;
-  #remaining: number;
-  #failure: { error: unknown } | undefined;
-  readonly #pending: { resolve(r: IteratorResult<PidfdExit>): void; reject(e: unknown): void }[] = [];
-
-  constructor(limits: Limits, list: Pidfd[]) {
-    super(limits);
-    this.#remaining = list.length;
-    try {
-      for (const pidfd of list) {
-        const status = statuses.get(pidfd);
-        if (status !== undefined) this.#push({ pidfd, status });
-        else {
-          const watch = watchOf(pidfd);
-          this.#watches.push(watch);
-          watch.add(this);
-        }
-      }
-    } catch (e) {
-      this.cancel(e); // an epoll error: the first next() reports it
-    }
-    if (this.#remaining === 0 && !this.settled) this.finish(); // nothing to wait for
-  }
-
-  exit(pidfd: Pidfd, status: ExitStatus): void {
-    if (!this.settled) this.#push({ pidfd, status });
-  }
-
-  error(_pidfd: Pidfd, error: unknown): void {
-    this.cancel(error);
-  }
-
-  protected describe(): string {
-    return `${this.#remaining} more process${this.#remaining === 1 ? "" : "es"}`;
-  }
-
-  protected release(): void {
-    for (const w of this.#watches) w.remove(this);
-    this.#watches.length = 0;
-  }
-
-  protected rejected(reason: unknown): void {
-    const pending = this.#pending.shift();
-    if (pending === undefined) this.#failure = { error: reason };
-    else pending.reject(reason);
-    for (const p of this.#pending.splice(0)) p.resolve({ value: undefined, done: true });
-  }
-
-  #push(exit: PidfdExit): void {
-    if (--this.#remaining === 0 && !this.settled) this.finish();
-    const pending = this.#pending.shift();
-    if (pending !== undefined) pending.resolve({ value: exit, done: false });
-    else this.#queue.push(exit);
-  }
-
-  next(): Promise<IteratorResult<PidfdExit>> {
-    if (this.#head < this.#queue.length) {
-      const value = this.#queue[this.#head]!;
-      this.#queue[this.#head++] = undefined; // let it be collected
-      return Promise.resolve({ value, done: false });
-    }
-    if (this.#failure !== undefined) {
-      const { error } = this.#failure;
-      this.#failure = undefined; // reported once; the iteration is then over
-      return Promise.reject(error);
-    }
-    if (this.settled) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => this.#pending.push({ resolve, reject }));
-  }
-
-  return(): Promise<IteratorResult<PidfdExit>> {
-    if (!this.settled) {
-      this.finish();
-      this.release();
-    }
-    this.#failure = undefined;
-    this.#queue.length = this.#head = 0;
-    for (const p of this.#pending.splice(0)) p.resolve({ value: undefined, done: true });
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-}
-
-/**
- * Yields `{ pidfd, status }` as the given processes exit, in the order they exit, until all have: a
- * supervisor loop over `epoll(7)` (https://man7.org/linux/man-pages/man7/epoll.7.html) and the module's one
- * epoll set, statuses as for {@link Pidfd.wait}.
- *
- * Leaving the loop early (`break`, `return`, an exception) stops watching the rest; their pidfds stay open.
- * Requires Linux ≥ 5.3 (exit statuses: see {@link ExitStatus.source}). Deno: `--allow-ffi`.
- *
- * @param pidfds The processes; duplicates count once. Those already known to have exited come first.
- * @param options `signal` to abort, `timeout` in milliseconds for the whole iteration.
- * @returns An async iterator of exits.
- * @throws {TypeError} (from the first `next()`) If `pidfds` is not an iterable of open `Pidfd`s.
- * @throws {DOMException} (from `next()`) `TimeoutError` after `timeout`; `AbortError` if one of the pidfds is
- * closed meanwhile; or the abort `signal`'s reason.
- * @throws {SyscallError} (from `next()`) `EMFILE` creating the epoll set, `ENOSPC` at the epoll watch limit.
- *
- * @example Report each worker as it ends
- * ```ts ignore
- * import { exits, Pidfd } from "@pidfd/pidfd";
- * const pidfds = [1234, 1235, 1236].map((pid) => Pidfd.open(pid));
- * for await (const { pidfd, status } of exits(pidfds)) {
- *   console.log(pidfd.pid, status.code ?? status.signal);
- *   pidfd.close();
- * }
- * ```
- */
-export function exits(pidfds: Iterable<Pidfd>, options?: WaitOptions): AsyncIterableIterator<PidfdExit> {
-  let list: Pidfd[];
-  let l: Limits;
-  try {
-    l = limits(options);
-    list = pidfdList(pidfds);
-  } catch (e) {
-    return failedIterator(e);
-  }
-  if (isAborted(l.signal)) return failedIterator(reasonOf.call(l.signal!));
-  return new ExitStream(l, list);
-}
-
-function failedIterator(error: unknown): AsyncIterableIterator<PidfdExit> {
-  let reported = false;
-  const iterator: AsyncIterableIterator<PidfdExit> = {
-    next(): Promise<IteratorResult<PidfdExit>> {
-      if (reported) return Promise.resolve({ value: undefined, done: true });
-      reported = true;
-      return Promise.reject(error);
-    },
-    [Symbol.asyncIterator]: () => iterator,
-  };
-  return iterator;
 }

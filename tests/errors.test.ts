@@ -41,7 +41,7 @@ describe("signalNumber / signalName", () => {
 
 describe("SyscallError", () => {
   test("carries errno, code and syscall, and formats its message", () => {
-    const e = new SyscallError("pidfd_open", 3, "4242");
+    const e = new SyscallError({ syscall: "pidfd_open", errno: 3, subject: "4242" });
     assert.ok(e instanceof Error);
     assert.equal(e.name, "SyscallError");
     assert.equal(e.errno, 3);
@@ -51,11 +51,17 @@ describe("SyscallError", () => {
     assert.equal(e.description, "No such process");
     assert.equal(e.detail, undefined);
     const cause = new Error("inner");
-    const withDetail = new SyscallError("pidfd_open", 24, "1", { cause }, "raise the limit");
+    const withDetail = new SyscallError({
+      syscall: "pidfd_open",
+      errno: 24,
+      subject: "1",
+      cause,
+      detail: "raise the limit",
+    });
     assert.equal(withDetail.message, "pidfd_open(1) failed: EMFILE (Too many open files): raise the limit");
     assert.equal(withDetail.cause, cause);
     assert.equal(withDetail.detail, "raise the limit");
-    assert.equal(new SyscallError("x", 999).code, "E999");
+    assert.equal(new SyscallError({ syscall: "x", errno: 999 }).code, "E999");
   });
 
   test("UnsupportedError names the feature", () => {

@@ -6,12 +6,14 @@
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
+import process from "node:process";
 import { chmodSync, linkSync, mkdtempSync, rmSync } from "node:fs";
 import { libc } from "../ffi/mod.ts";
 import { listDir, readText } from "../src/procfs.ts";
 
-/** True under Bun. */
-export const isBun: boolean = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
+import { isBun } from "../ffi/runtime.ts";
+
+export { isBun };
 
 /** The running runtime's executable (deno or bun), for child scripts. */
 export const runtime: string = isBun
@@ -238,4 +240,20 @@ export function nobodyScript(copy: NobodyCopy, script: string): string[] {
   return isBun
     ? [copy.runtime, path]
     : [copy.runtime, "run", "--allow-ffi", "--allow-run", "--allow-read", "--allow-env", path];
+}
+
+/**
+ * Runs `tests/fixtures/hidden_features.ts <which>` in a child runtime with `PIDFD_HIDE_FEATURES=<hide>`, so that
+ * the library takes the path it takes on a kernel without those features, and returns what the fixture printed.
+ */
+export function withHiddenFeatures(hide: string, which: string): Record<string, unknown> {
+  const fixture = new URL("./fixtures/hidden_features.ts", import.meta.url).pathname;
+  const [cmd, ...args] = scriptCommand(fixture);
+  const r = spawnSync(cmd!, [...args, which, String(process.pid)], {
+    encoding: "utf8",
+    timeout: 30_000,
+    env: { ...process.env, PIDFD_HIDE_FEATURES: hide },
+  });
+  if (r.status !== 0) throw new Error(`hidden_features.ts ${which} failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout.trim());
 }

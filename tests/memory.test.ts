@@ -444,7 +444,7 @@ describe("memory control", () => {
       }
       await pidfd.wait({ timeout: 10_000 });
     } finally {
-      // A failed assertion above leaves the victim frozen, and a frozen process cannot die: thaw it first.
+      // Thawed first, also after a failed assertion: a frozen victim never finishes its exit.
       if (frozen && exists(freezer)) writeFile(`${freezer}/freezer.state`, "THAWED");
       await v.stop();
       if (frozen && exists(freezer)) run("rmdir", [freezer]);

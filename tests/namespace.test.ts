@@ -1,8 +1,18 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
 import { Namespace, type NamespaceKind, Pidfd, SyscallError } from "../mod.ts";
-import { namespaceFromProcfs } from "../src/pidfd.ts";
-import { execed, firstChild, needsRoot, run, sleeper, started, zombie } from "./helpers.ts";
+import {
+  execed,
+  firstChild,
+  needsRoot,
+  run,
+  scriptCommand,
+  sleeper,
+  started,
+  withHiddenFeatures,
+  zombie,
+} from "./helpers.ts";
 
 const KINDS: NamespaceKind[] = [
   "cgroup",
@@ -41,23 +51,28 @@ describe("Pidfd.namespace", () => {
     }
   });
 
-  test("the procfs fallback opens the same namespaces", async () => {
-    const s = await sleeper();
-    try {
-      using pidfd = Pidfd.open(s.pid);
-      for (const kind of KINDS) {
-        using viaIoctl = pidfd.namespace(kind);
-        using viaProcfs = namespaceFromProcfs(pidfd, kind);
-        assert.ok(viaIoctl.equals(viaProcfs), kind);
-      }
-      await s.kill();
-      assert.throws(
-        () => namespaceFromProcfs(pidfd, "net"),
-        (e) => e instanceof SyscallError && e.code === "ESRCH",
-      );
-    } finally {
-      await s.kill();
+  test("the procfs fallback opens the same namespaces", () => {
+    // A child runtime with the PIDFD_GET_*_NAMESPACE ioctls hidden opens this process's through /proc.
+    const out = withHiddenFeatures("pidfdNamespaceIoctls,nsGetId", "namespace");
+    assert.equal((out["supports"] as Record<string, boolean>)["pidfdNamespaceIoctls"], false);
+    using me = Pidfd.self();
+    const inodes = out["inodes"] as Record<string, number>;
+    for (const kind of KINDS) {
+      using viaIoctl = me.namespace(kind);
+      assert.equal(inodes[kind], viaIoctl.inode, kind);
     }
+    assert.equal(out["pidIsPidNamespace"], true);
+    assert.equal(out["afterReap"], "ESRCH");
+    // Without NS_GET_ID the id is the inode.
+    assert.equal(out["netId"], String(inodes["net"]));
+  });
+
+  test("a PID namespace is a PidNamespace whatever the library's modules are loaded in", () => {
+    const fixture = new URL("./fixtures/handles_alone.ts", import.meta.url).pathname;
+    const [cmd, ...args] = scriptCommand(fixture);
+    const r = spawnSync(cmd!, args, { encoding: "utf8", timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout.trim()), [true, true, true]);
   });
 
   test("throws ESRCH for a zombie (it has no namespaces) and for a reaped process", async () => {

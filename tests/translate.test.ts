@@ -1,19 +1,20 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { env, memoryUsage } from "node:process";
+import process, { env, memoryUsage } from "node:process";
 import { after, before, describe, test } from "node:test";
 import {
   Namespace,
   Pidfd,
   PidNamespace,
+  supports,
   SyscallError,
   translatePid,
   type TranslationMethod,
   UnsupportedError,
 } from "../mod.ts";
 import { Errno, libc, PID_NS_INIT_INO } from "../ffi/mod.ts";
-import { translationError, translationMethods } from "../src/pid_namespace.ts";
+import { translationError } from "../src/pid_translate.ts";
 import { listDir, readText } from "../src/procfs.ts";
 import {
   asNobody,
@@ -28,6 +29,7 @@ import {
   runtime,
   sleeper,
   statusInts,
+  withHiddenFeatures,
 } from "./helpers.ts";
 
 const METHODS = ["ioctl", "fdinfo", "procfs"] as const;
@@ -640,8 +642,16 @@ describe("PID namespace translation across nested namespaces", () => {
     }
   });
 
-  test("auto resolved to the ioctls on this kernel and remembers it", { skip: needsRoot }, () => {
-    assert.deepEqual({ ...translationMethods() }, { toCaller: "ioctl", fromCaller: "ioctl" });
+  test("without the translation ioctls, auto falls back to procfs and gives the same answers", () => {
+    const out = withHiddenFeatures("pidnsTranslation", "translate");
+    assert.equal((out["supports"] as Record<string, boolean>)["pidnsTranslation"], false);
+    assert.equal(supports().pidnsTranslation, true); // here auto uses the ioctls
+    using mine = PidNamespace.current();
+    assert.equal(out["translated"], process.pid);
+    assert.equal(out["fromCaller"], mine.fromCaller(process.pid));
+    assert.equal(typeof out["toCaller"], "number");
+    assert.equal(out["missing"], "ESRCH");
+    if (out["initPid"] !== null) assert.equal(out["initPid"], mine.initPid());
   });
 });
 

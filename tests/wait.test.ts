@@ -6,7 +6,7 @@ import { describe, test } from "node:test";
 import { EPOLL_EVENT } from "../ffi/mod.ts";
 import { exits, type ExitStatus, Pidfd, supports, waitAny } from "../mod.ts";
 import { readText } from "../src/procfs.ts";
-import { watchedCount } from "../src/waiter.ts";
+import { watchedCount } from "../src/reactor.ts";
 import { fdSnapshot, fdsOpenedSince, isBun, scriptCommand, sleeper } from "./helpers.ts";
 
 /** Where a status of a process that is not our child (or was reaped by the runtime) comes from here. */

@@ -21,6 +21,10 @@ step deno fmt --check
 step deno lint
 step deno check mod.ts cli.ts examples/ tests/ bench/
 step deno doc --lint mod.ts cli.ts
+# The JSDoc examples that can run (the rest are `ts ignore`: they signal, wait for or name another process).
+step deno test --doc --allow-ffi --allow-read --allow-env mod.ts src/
+# Module layering (.dependency-cruiser.cjs): no import cycle, no value import from a lower floor to a higher one.
+step depcruise --config .dependency-cruiser.cjs mod.ts cli.ts cli ffi src
 
 # The single `pidfd` binary (bun build --compile, with the epoll Worker as an extra entry point). bun test runs
 # the CLI tests against it too (tests/cli.test.ts reads PIDFD_CLI_BINARY).

@@ -19,11 +19,10 @@ export async function exec(args: string[], ctx: Context): Promise<number> {
   // Everything after the first `--` is the command, options included.
   const end = args.indexOf("--");
   const own = end === -1 ? args : args.slice(0, end);
-  const { values, positionals } = parseCommand("exec", own, {
+  const { values, positionals } = parseCommand(ctx, "exec", own, {
     ns: { type: "string" },
     "preserve-credentials": { type: "boolean" },
   });
-  if (values.json) ctx.json = true;
   if (positionals.length === 0) throw new UsageError("missing <pid>", "exec");
   const command = [...positionals.slice(1), ...(end === -1 ? [] : args.slice(end + 1))];
   if (command.length === 0) throw new UsageError("missing <command> (after '--')", "exec");

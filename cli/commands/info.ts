@@ -35,8 +35,7 @@ export interface ProcessInfo {
 
 /** Runs `pidfd info`. */
 export function info(args: string[], ctx: Context): number {
-  const { values, positionals } = parseCommand("info", args, {});
-  if (values.json) ctx.json = true;
+  const { positionals } = parseCommand(ctx, "info", args, {});
   const specs = parseProcessSpecs(positionals, "info");
   let status: number = EXIT.OK;
   const processes: ProcessInfo[] = [];

@@ -12,8 +12,7 @@ import { EXIT, UsageError } from "../usage.ts";
 
 /** Runs `pidfd init-pid`. */
 export function initPid(args: string[], ctx: Context): number {
-  const { values, positionals } = parseCommand("init-pid", args, {});
-  if (values.json) ctx.json = true;
+  const { positionals } = parseCommand(ctx, "init-pid", args, {});
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? "missing <ns>" : "expected one <ns>", "init-pid");
   }

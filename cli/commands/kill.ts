@@ -46,14 +46,13 @@ export interface KillRecord {
 
 /** Runs `pidfd kill`. */
 export async function kill(args: string[], ctx: Context): Promise<number> {
-  const { values, positionals, tokens } = parseCommand("kill", signalShorthand(args), {
+  const { values, positionals, tokens } = parseCommand(ctx, "kill", signalShorthand(args), {
     signal: { type: "string", short: "s" },
     timeout: { type: "string", multiple: true },
     then: { type: "string", multiple: true },
     ids: { type: "boolean" },
     mrelease: { type: "boolean" },
   });
-  if (values.json) ctx.json = true;
   const signal = parseSignal(values.signal ?? "TERM", "kill");
   const steps = escalation(tokens);
   const mrelease = values.mrelease === true;

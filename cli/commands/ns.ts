@@ -15,8 +15,7 @@ import { EXIT, UsageError } from "../usage.ts";
 
 /** Runs `pidfd ns`. */
 export function ns(args: string[], ctx: Context): number {
-  const { values, positionals } = parseCommand("ns", args, TABLE_OPTIONS);
-  if (values.json) ctx.json = true;
+  const { values, positionals } = parseCommand(ctx, "ns", args, TABLE_OPTIONS);
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? "missing <pid>" : "expected one <pid>", "ns");
   }

@@ -34,12 +34,11 @@ export interface PsGroup {
 
 /** Runs `pidfd ps`. */
 export function ps(args: string[], ctx: Context): number {
-  const { values, positionals } = parseCommand("ps", args, {
+  const { values, positionals } = parseCommand(ctx, "ps", args, {
     ns: { type: "string" },
     container: { type: "boolean" },
     ...TABLE_OPTIONS,
   });
-  if (values.json) ctx.json = true;
   if (positionals.length > 0) {
     // ps takes no pids; a stray argument is most likely a forgotten option name.
     throw new UsageError(`unexpected argument '${positionals[0]}'`, "ps");

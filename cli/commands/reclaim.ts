@@ -35,8 +35,7 @@ export interface ReclaimRecord {
 
 /** Runs `pidfd reclaim`. */
 export function reclaim(args: string[], ctx: Context): number {
-  const { values, positionals } = parseCommand("reclaim", args, { advice: { type: "string" } });
-  if (values.json) ctx.json = true;
+  const { values, positionals } = parseCommand(ctx, "reclaim", args, { advice: { type: "string" } });
   const advice = (values.advice ?? "pageout") as MemoryAdvice;
   if (!ADVICES.includes(advice)) {
     throw new UsageError(`invalid advice '${values.advice}': expected cold or pageout`, "reclaim");

@@ -21,13 +21,12 @@ const METHODS: readonly TranslationMethod[] = ["auto", "ioctl", "fdinfo", "procf
 
 /** Runs `pidfd translate`. */
 export function translate(args: string[], ctx: Context): number {
-  const { values, positionals } = parseCommand("translate", args, {
+  const { values, positionals } = parseCommand(ctx, "translate", args, {
     from: { type: "string" },
     to: { type: "string" },
     tgid: { type: "boolean" },
     method: { type: "string" },
   });
-  if (values.json) ctx.json = true;
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? "missing <pid>" : "expected one <pid>", "translate");
   }

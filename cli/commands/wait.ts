@@ -32,12 +32,11 @@ export interface ExitRecord {
 
 /** Runs `pidfd wait`. */
 export async function wait(args: string[], ctx: Context): Promise<number> {
-  const { values, positionals } = parseCommand("wait", args, {
+  const { values, positionals } = parseCommand(ctx, "wait", args, {
     timeout: { type: "string" },
     count: { type: "string" },
     ids: { type: "boolean" },
   });
-  if (values.json) ctx.json = true;
   const specs = parseProcessSpecs(positionals, "wait");
   const pids = specs.map((s) => s.pid);
   const timeout = values.timeout === undefined ? undefined : parseDuration(values.timeout, "wait", "timeout");
