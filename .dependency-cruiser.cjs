@@ -6,10 +6,10 @@ const FLOORS = [
   ["errors", "^src/(errors|signals)\\.ts$"],
   ["fds", "^src/(fd|procfs|pidfd_info|supports)\\.ts$"],
   ["reactor", "^src/(reactor|stream|namespace)\\.ts$"],
-  ["mechanics", "^src/(pid_translate|translation_errors|procfs_mount)\\.ts$"],
+  ["mechanics", "^src/(pid_translate|translation_errors|procfs_mount|handle|identity)\\.ts$"],
   ["waiting", "^src/(wait|proc_dir|memory|socket_peer)\\.ts$"],
   ["handles", "^src/pidfd\\.ts$"],
-  ["top", "^src/(wait_many|spawn|spawn_namespaces|translate|unix)\\.ts$"],
+  ["top", "^src/(wait_many|spawn|spawn_namespaces|translate|unix|enumerate)\\.ts$"],
   ["api", "^(mod|procfs)\\.ts$"],
 ];
 

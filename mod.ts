@@ -24,10 +24,12 @@
  */
 
 export { SyscallError, UnsupportedError } from "./src/errors.ts";
+export { namespaces, processes, type ProcessesOptions } from "./src/enumerate.ts";
 export { OwnedFd } from "./src/fd.ts";
 export { type MemoryAdvice, type MemoryMap, type MemoryRange } from "./src/memory.ts";
 export { NAMESPACE_KINDS, type NamespaceKind, type NamespaceType } from "./src/namespace.ts";
 export {
+  type FromHandleOptions,
   Namespace,
   Pidfd,
   type PidfdInfo,

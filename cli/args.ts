@@ -118,10 +118,48 @@ export function parsePid(text: string, command: string, what = "pid"): number {
   return Number(text);
 }
 
-/** Parses one or more pids (the positionals of `info`, `wait`, `kill`); at least one is required. */
-export function parsePids(texts: string[], command: string): number[] {
+/**
+ * A process named on the command line: `<pid>`, or `<pid>:<id>` with its pidfs id (util-linux 2.42's
+ * `PID:INODE`, as `pidfd ps -o pid:id` prints it), which only that process satisfies.
+ */
+export interface ProcessSpec {
+  pid: number;
+  /** The pidfs id the process must have, or `null` for any process with that pid. */
+  id: bigint | null;
+  /** The spec as given, for messages. */
+  text: string;
+}
+
+const MAX_ID = (1n << 64n) - 1n;
+
+/** Parses `<pid>` or `<pid>:<id>`. */
+export function parseProcessSpec(text: string, command: string): ProcessSpec {
+  const m = /^([^:]*):(.*)$/.exec(text);
+  if (m === null) return { pid: parsePid(text, command), id: null, text };
+  const [, pidText, idText] = m;
+  if (
+    !/^[0-9]+$/.test(pidText!) || !/^[0-9]+$/.test(idText!) || BigInt(idText!) === 0n ||
+    BigInt(idText!) > MAX_ID
+  ) {
+    throw new UsageError(
+      `invalid process '${text}': expected <pid> or <pid>:<id> with a positive pidfs id (as ps -o pid:id prints)`,
+      command,
+    );
+  }
+  return { pid: parsePid(pidText!, command), id: BigInt(idText!), text };
+}
+
+/** Parses one or more processes (the positionals of `info`, `wait`, `kill`); at least one is required. */
+export function parseProcessSpecs(texts: string[], command: string): ProcessSpec[] {
   if (texts.length === 0) throw new UsageError("missing <pid>", command);
-  return texts.map((t) => parsePid(t, command));
+  const specs = texts.map((t) => parseProcessSpec(t, command));
+  // The same process named twice (the same text) counts once.
+  return [...new Map(specs.map((s) => [`${s.pid}:${s.id}`, s])).values()];
+}
+
+/** `<pid>:<id>` of an open pidfd, as util-linux 2.42 takes it; just the pid before pidfs (Linux < 6.9). */
+export function processText(pid: number, id: bigint | null): string {
+  return id === null ? String(pid) : `${pid}:${id}`;
 }
 
 /** A parsed signal: its number and its conventional name (`"SIGTERM"`, or the number for unnamed ones). */

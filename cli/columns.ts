@@ -164,6 +164,8 @@ export const NS_COLUMNS: Columns<NamespaceRecord> = {
 export interface PsRecord {
   /** The pid as the caller numbers it. */
   pid: number;
+  /** The pidfs id (`Pidfd.id`, never reused during a boot); `null` before Linux 6.9. */
+  id: bigint | null;
   /** The pid inside its own PID namespace (the last of `nspid`). */
   innerPid: number;
   /** The pid in every PID namespace from the caller's down to its own. */
@@ -195,6 +197,13 @@ export interface PsRecord {
 export const PS_COLUMNS: Columns<PsRecord> = {
   all: [
     { name: "PID", help: "the pid as the caller numbers it", align: "right", cell: (r) => String(r.pid) },
+    {
+      name: "PID:ID",
+      help: "the pid and pidfs id, as pidfd kill and util-linux >= 2.42 (kill, waitpid, nsenter) take them",
+      align: "right",
+      cell: (r) => r.id === null ? String(r.pid) : `${r.pid}:${r.id}`,
+    },
+    { name: "ID", help: "the pidfs id: never reused during a boot", align: "right", cell: (r) => show(r.id) },
     {
       name: "NSPID",
       help: "the pid inside its own PID namespace",

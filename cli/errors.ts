@@ -32,5 +32,6 @@ export function reason(error: unknown): string {
 
 /** The error code of a {@link SyscallError} (`"ESRCH"`), for `--json` output; `null` for other errors. */
 export function errorCode(error: unknown): string | null {
-  return error instanceof SyscallError ? error.code : null;
+  if (error instanceof SyscallError) return error.code;
+  return error instanceof Error && error.cause instanceof SyscallError ? error.cause.code : null;
 }

@@ -14,6 +14,11 @@ const NS_SPEC = `NAMESPACES (<ns>)
   proc:<root>       the PID namespace a procfs mount numbers pids in, e.g. proc:/proc/1234/root/proc
   <path>            a PID namespace file (it must contain a '/'), e.g. /proc/1234/ns/pid or a bind mount`;
 
+const PROCESS_SPEC = `PROCESSES (<pid>)
+  <pid>             the process (or thread) with that pid, as the caller numbers it
+  <pid>:<id>        only if it has that pidfs id (util-linux 2.42's PID:INODE, as 'ps -o pid:id' prints);
+                    a pid reused by another process is refused: ESRCH, exit status 1`;
+
 const COMMON = `  --json            print one JSON document (stable keys) instead of a table
   -h, --help        show this help`;
 
@@ -69,15 +74,18 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = Object.freeze({
     "info",
     "ids, credentials, cgroup, pidfs id, NSpid chain and command line of processes",
     `USAGE
-  pidfd info [--json] <pid>…
+  pidfd info [--json] <pid>[:<id>]…
 
 Prints, for each process: pid, tgid and ppid (as the caller numbers them), real/effective/saved/filesystem
 uids and gids, the cgroup v2 id, the pidfs id (a process identity never reused during a boot, Linux >= 6.9),
 the NSpid chain (its pid in every PID namespace from the caller's down to its own) and its command line.
 Everything is read through a pidfd opened first, so a recycled pid can never answer for another process.
+The pid:id line names the process for good, for 'pidfd kill', 'pidfd wait' and util-linux >= 2.42.
 
 OPTIONS
 ${COMMON}
+
+${PROCESS_SPEC}
 `,
     async () => (await import("./commands/info.ts")).info,
   ),
@@ -85,7 +93,7 @@ ${COMMON}
     "ns",
     "every namespace of a process, and which of them are the caller's",
     `USAGE
-  pidfd ns [--json] <pid>
+  pidfd ns [--json] <pid>[:<id>]
 
 Lists the ten namespaces of the process (cgroup, ipc, mnt, net, pid, pid_for_children, time,
 time_for_children, user, uts): each namespace as lsns and 'readlink /proc/<pid>/ns/<kind>' name it (the
@@ -142,7 +150,7 @@ ${NS_SPEC}
     "wait",
     "wait for any processes (not only children) to exit, with their exit status",
     `USAGE
-  pidfd wait [--json] [--timeout <duration>] [--count <n>] <pid>…
+  pidfd wait [--json] [--timeout <duration>] [--count <n>] [--ids] <pid>[:<id>]…
 
 Waits until the processes exit, whoever their parent is, and prints each exit as it happens: the exit code,
 or the signal that killed the process. The kernel tells the status of a process that is not the caller's
@@ -153,9 +161,12 @@ timeout.
 OPTIONS
   --timeout <d>     give up after this long: exit status 124, like timeout(1)
   --count <n>       stop after <n> of the processes have exited (default: all)
+  --ids             print each process as <pid>:<id>
 ${COMMON}
 
 ${DURATION}
+
+${PROCESS_SPEC}
 
 A pid that is already gone (or cannot be opened) is reported on stderr and counts as done; the others
 are still waited for.
@@ -170,8 +181,8 @@ EXIT STATUS
     "kill",
     "signal processes race-free through pidfds, with escalation after a timeout",
     `USAGE
-  pidfd kill [--json] [-s <signal>] [--timeout <duration> --then <signal>]… <pid>…
-  pidfd kill [--json] -s KILL --mrelease <pid>…
+  pidfd kill [--json] [-s <signal>] [--timeout <duration> --then <signal>]… [--ids] <pid>[:<id>]…
+  pidfd kill [--json] -s KILL --mrelease <pid>[:<id>]…
 
 Sends <signal> (default TERM; -<signal> as the first argument, as in 'kill -9', is -s <signal>) through a pidfd opened once per process, so a pid that is reused meanwhile is
 never hit. With --timeout and --then it waits that long for the process to exit and sends the --then signal
@@ -184,11 +195,14 @@ OPTIONS
   -s, --signal <s>  the signal: a name (TERM, SIGKILL, RTMIN+2, any case) or a number from 0 to 64
   --timeout <d>     how long to wait for the exit before the next --then signal
   --then <s>        the signal to send when the process outlived the preceding --timeout
+  --ids             print each process as <pid>:<id>
   --mrelease        with -s KILL: free each killed process's memory at once (process_mrelease, Linux >= 5.15)
                     instead of when its exit has unwound, like 'pkill --mrelease'
 ${COMMON}
 
 ${DURATION} Note that util-linux 'kill --timeout' takes milliseconds: write 1000ms, not 1000.
+
+${PROCESS_SPEC}
 `,
     async () => (await import("./commands/kill.ts")).kill,
   ),
@@ -196,7 +210,7 @@ ${DURATION} Note that util-linux 'kill --timeout' takes milliseconds: write 1000
     "exec",
     "run a command inside a process's namespaces (like nsenter -t <pid> -a), through its pidfd",
     `USAGE
-  pidfd exec [--ns <kind,...>] [--preserve-credentials] [--json] <pid> -- <command> [args...]
+  pidfd exec [--ns <kind,...>] [--preserve-credentials] [--json] <pid>[:<id>] -- <command> [args...]
 
 Runs <command> inside the namespaces of process <pid> that differ from the caller's: cgroup, ipc, mnt,
 net, pid, time, user and uts, as 'nsenter -t <pid> -a' does, with the process's root and working
@@ -249,7 +263,7 @@ ${NS_SPEC}
     "reclaim",
     "reclaim processes' memory (process_madvise), with their RSS before and after",
     `USAGE
-  pidfd reclaim [--json] [--advice cold|pageout] <pid>…
+  pidfd reclaim [--json] [--advice cold|pageout] <pid>[:<id>]…
 
 Advises every mapping of each process through process_madvise(2) (Linux >= 5.10) and prints the bytes
 advised and the resident set (VmRSS, and its file-backed part RssFile) before and after, read through a

@@ -7,7 +7,7 @@
 
 import { Pidfd, PidNamespace, supports, SyscallError, UnsupportedError } from "../mod.ts";
 import { readText } from "../procfs.ts";
-import type { NamespaceSpec } from "./args.ts";
+import type { NamespaceSpec, ProcessSpec } from "./args.ts";
 import { reason } from "./errors.ts";
 import { argvOf, commandLine } from "./format.ts";
 import { UsageError } from "./usage.ts";
@@ -86,20 +86,45 @@ export function openNamespace(spec: NamespaceSpec, command: string): PidNamespac
 }
 
 /**
- * Opens a pidfd for a pid or a thread id, as util-linux `kill` takes either: `pidfd_open` refuses a thread
- * that does not lead its group (`ENOENT`), so a thread id is opened as a thread (`PIDFD_THREAD`, Linux ≥ 6.9);
- * on older kernels the error names the thread group to use instead.
+ * Opens a pidfd for a process spec, `<pid>` or `<pid>:<id>` (then only the process with that pidfs id), for a
+ * pid or a thread id, as util-linux `kill` takes either: `pidfd_open` refuses a thread that does not lead its
+ * group (`ENOENT`), so a thread id is opened as a thread (`PIDFD_THREAD`, Linux ≥ 6.9); on older kernels the
+ * error names the thread group to use instead. A mismatching id is `ESRCH (No such process: pid 4242 is now
+ * another process)`.
  */
-export function openPid(pid: number): Pidfd {
+export function openPid(spec: ProcessSpec | number): Pidfd {
+  const { pid, id } = typeof spec === "number" ? { pid: spec, id: null } : spec;
+  const options = id === null ? {} : { id };
   try {
-    return Pidfd.open(pid);
+    try {
+      return Pidfd.open(pid, options);
+    } catch (e) {
+      if (!(e instanceof SyscallError && e.code === "ENOENT")) throw e;
+      const tgid = tgidOf(pid);
+      if (tgid === null) throw e;
+      if (supports().pidfdThread) return Pidfd.open(pid, { ...options, thread: true });
+      const message = `${
+        reason(e)
+      }: ${pid} is a thread of process ${tgid} (this kernel has no thread pidfds)`;
+      throw new Error(message, { cause: e });
+    }
   } catch (e) {
-    if (!(e instanceof SyscallError && e.code === "ENOENT")) throw e;
-    const tgid = tgidOf(pid);
-    if (tgid === null) throw e;
-    if (supports().pidfdThread) return Pidfd.open(pid, { thread: true });
-    const message = `${reason(e)}: ${pid} is a thread of process ${tgid} (this kernel has no thread pidfds)`;
-    throw new Error(message, { cause: e });
+    if (
+      id !== null && e instanceof SyscallError && e.code === "ESRCH" && e.detail?.endsWith("another process")
+    ) {
+      throw new Error(`${e.code} (${e.description}: ${e.detail})`, { cause: e });
+    }
+    throw e;
+  }
+}
+
+/** The pidfs id of a pidfd, or `null` before Linux 6.9 (no pidfs). */
+export function pidfsId(pidfd: Pidfd): bigint | null {
+  try {
+    return pidfd.id;
+  } catch (e) {
+    if (e instanceof UnsupportedError) return null;
+    throw e;
   }
 }
 
@@ -135,16 +160,6 @@ export function unlessHidden<T>(get: () => T): T | null {
     if (e instanceof SyscallError && (e.code === "EACCES" || e.code === "EPERM" || e.code === "ESRCH")) {
       return null;
     }
-    throw e;
-  }
-}
-
-/** The pidfs id, or `null` before Linux 6.9 (no pidfs). */
-export function pidfsId(pidfd: Pidfd): bigint | null {
-  try {
-    return pidfd.id;
-  } catch (e) {
-    if (e instanceof UnsupportedError) return null;
     throw e;
   }
 }

@@ -21,6 +21,7 @@ export const SYSCALLS = {
     process_madvise: 440,
     process_mrelease: 448,
     waitid: 247,
+    listns: 470,
   },
   aarch64: {
     pidfd_send_signal: 424,
@@ -30,6 +31,7 @@ export const SYSCALLS = {
     process_madvise: 440,
     process_mrelease: 448,
     waitid: 95,
+    listns: 470,
   },
 } as const satisfies Record<Arch, Record<string, number>>;
 
@@ -153,6 +155,16 @@ export const SIZEOF_POSIX_SPAWN_FILE_ACTIONS = 128;
 export const SIZEOF_POSIX_SPAWNATTR = 512;
 export const SIZEOF_SIGSET = 128;
 
+/** File handles (`name_to_handle_at`/`open_by_handle_at`): flags, handle types, special mount fds. */
+export const AT_EMPTY_PATH = 0x1000;
+export const FILEID_KERNFS = 0xfe;
+export const FILEID_NSFS = 0xf1;
+export const MAX_HANDLE_SZ = 128;
+export const FD_PIDFS_ROOT = -10002;
+export const FD_NSFS_ROOT = -10003;
+/** `fcntl` command: duplicate to the lowest free fd, close-on-exec. */
+export const F_DUPFD_CLOEXEC = 1030;
+
 /** `poll` events. */
 export const POLLIN = 0x1;
 export const POLLHUP = 0x10;
@@ -220,11 +232,10 @@ export const SHUT_WR = 1;
 /** The most fds one `SCM_RIGHTS` message may carry (`SCM_MAX_FD`). */
 export const SCM_MAX_FD = 253;
 
-/** `*at` flags, `renameat2` flags and `fcntl(F_DUPFD_CLOEXEC)`. */
+/** `*at` flags and `renameat2` flags (`F_DUPFD_CLOEXEC` is above). */
 export const AT_SYMLINK_NOFOLLOW = 0x100;
 export const AT_REMOVEDIR = 0x200;
 export const RENAME_NOREPLACE = 1;
-export const F_DUPFD_CLOEXEC = 1030;
 
 /** errno values (identical on x86_64 and aarch64). */
 export const Errno = {

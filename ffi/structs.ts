@@ -84,6 +84,16 @@ export function cmsgSpace(n: number): number {
   return CMSGHDR.data + Math.ceil(n / CMSGHDR.align) * CMSGHDR.align;
 }
 
+/**
+ * `struct file_handle`: `u32 handle_bytes`, `i32 handle_type`, then the payload (at most `MAX_HANDLE_SZ` bytes).
+ * A pidfs handle's payload is the u64 pidfs inode; an nsfs handle's is `struct nsfs_file_handle` (`u64 ns_id`,
+ * `u32 ns_type`, `u32 ns_inum`).
+ */
+export const FILE_HANDLE = Object.freeze({ header: 8, handle_bytes: 0, handle_type: 4, f_handle: 8 });
+
+/** `struct ns_id_req` of `listns(2)` (Linux 6.19, `NS_ID_REQ_SIZE_VER0`). */
+export const NS_ID_REQ = Object.freeze({ size: 32, ns_id: 8, ns_type: 16, user_ns_id: 24 });
+
 /** A buffer and a little-endian view of it, allocated once per struct kind. */
 export interface StructBuffer {
   readonly bytes: Uint8Array;

@@ -95,6 +95,17 @@ export const SYMBOLS = {
    * The kernel narrows each argument to its declared type, so unused trailing arguments are harmless.
    */
   syscall4: { name: "syscall", parameters: ["i32", "i32", "i32", "i32", "i32"], result: "i32" },
+  /** int name_to_handle_at(int dirfd, const char *path, struct file_handle *fh, int *mount_id, int flags); */
+  name_to_handle_at: { parameters: ["i32", "buffer", "buffer", "buffer", "i32"], result: "i32" },
+  /** int open_by_handle_at(int mount_fd, struct file_handle *fh, int flags); */
+  open_by_handle_at: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  /** ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size); */
+  readlinkat: { parameters: ["i32", "buffer", "buffer", "usize"], result: "i32" },
+  /**
+   * long syscall(long number, const void *a, void *b, size_t n, unsigned int flags): `listns(2)` (Linux 6.19),
+   * which no glibc wraps.
+   */
+  syscall_listns: { name: "syscall", parameters: ["i32", "buffer", "buffer", "usize", "u32"], result: "i32" },
   /** int setns(int fd, int nstype); glibc >= 2.14. Changes the calling thread's namespaces only. */
   setns: { parameters: ["i32", "i32"], result: "i32" },
   /**
@@ -152,8 +163,6 @@ export const SYMBOLS = {
   fstatat: { parameters: ["i32", "buffer", "buffer", "i32"], result: "i32" },
   /** int renameat2(int olddirfd, const char *old, int newdirfd, const char *new, unsigned int flags); glibc >= 2.28 */
   renameat2: { parameters: ["i32", "buffer", "i32", "buffer", "u32"], result: "i32" },
-  /** ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size); */
-  readlinkat: { parameters: ["i32", "buffer", "buffer", "usize"], result: "i32" },
   /** int *__errno_location(void); read only by the backends, right after a failed call */
   __errno_location: { parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;

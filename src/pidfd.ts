@@ -14,6 +14,7 @@
 
 import {
   Errno,
+  F_GETFL,
   LE,
   libc,
   NS_GET_ID,
@@ -38,7 +39,6 @@ import {
   PIDFD_INFO_CREDS,
   PIDFD_INFO_EXIT,
   PIDFD_INFO_PID,
-  PIDFD_NONBLOCK,
   pidfd_open,
   pidfd_send_signal,
   PIDFD_SIGNAL_PROCESS_GROUP,
@@ -72,6 +72,8 @@ import {
   notWhatItShouldBe,
   OwnedFd,
 } from "./fd.ts";
+import { checkHandle, handleOf, openHandle } from "./handle.ts";
+import { callerPid, confirmOpened, dupPidfd, openSnapshot } from "./identity.ts";
 import {
   adviseMemory,
   type MemoryAdvice,
@@ -107,6 +109,24 @@ export interface PidfdOpenOptions {
   thread?: boolean;
   /** Make the fd non-blocking, so that `waitid` on it answers `EAGAIN` (`PIDFD_NONBLOCK`, Linux ≥ 5.10). */
   nonblock?: boolean;
+  /**
+   * Open only the process with this pidfs id ({@link Pidfd.id}, Linux ≥ 6.9), else `ESRCH`: the library form
+   * of util-linux's `PID:INODE`, which a reused pid cannot satisfy.
+   */
+  id?: bigint;
+  /**
+   * `pid` is numbered as this PID namespace numbers it: translated (`NS_GET_PID_FROM_PIDNS`), opened, then
+   * confirmed through the new pidfd to have that pid there, so a pid reused in between is `ESRCH`.
+   */
+  ns?: PidNamespace;
+}
+
+/** Options of {@link Pidfd.fromHandle}. */
+export interface FromHandleOptions {
+  /** Make the fd non-blocking (`O_NONBLOCK`, as `PIDFD_NONBLOCK`). */
+  nonblock?: boolean;
+  /** Open a thread's handle as a thread pidfd (`O_EXCL`, as `PIDFD_THREAD`). */
+  thread?: boolean;
 }
 
 /** Options of {@link Pidfd.info}. */
@@ -244,33 +264,52 @@ export class Pidfd extends OwnedFd {
    * itself is still a number: open the pidfd while you know the process is the one you mean (for a child,
    * before it can be reaped); from then on the pidfd pins that process.
    *
-   * Requires Linux ≥ 5.3; `nonblock` ≥ 5.10; `thread` ≥ 6.9.
+   * With `id`, the opened process must have that pidfs id ({@link Pidfd.id}), else `ESRCH`: a pid reused by
+   * another process never matches (util-linux's `PID:INODE`). With `ns`, `pid` is numbered as that PID
+   * namespace numbers it: translated into the caller's numbering, opened, then translated back while the new
+   * pidfd pins the process and checked not reaped, so a pid reused in between is `ESRCH`, never the wrong
+   * process. Both combine with each other and with `thread`.
    *
-   * @param pid The process id (or thread id with `thread`), as seen in the caller's PID namespace.
-   * @param options `thread` to refer to one thread, `nonblock` for non-blocking `waitid`.
-   * @returns An owned pidfd.
-   * @throws {TypeError} If `thread` or `nonblock` is given and not a boolean.
-   * @throws {RangeError} If `pid` is not a positive integer below 2^31.
-   * @throws {SyscallError} `ESRCH` if no such process exists (or it was reaped); `ENOENT` for a non-leader
+   * Requires Linux ≥ 5.3; `nonblock` ≥ 5.10; `thread` and `id` ≥ 6.9; `ns` ≥ 6.11 (older kernels translate
+   * through procfs, which sees only the caller's namespace and those below it).
+   *
+   * @param pid The process id (or thread id with `thread`), as seen in the caller's PID namespace, or in `ns`.
+   * @param options `thread` to refer to one thread, `nonblock` for non-blocking `waitid`, `id` to insist on
+   * one process, `ns` for the namespace `pid` is numbered in.
+   * @returns An owned pidfd; its `pid` is the caller's number of the process.
+   * @throws {TypeError} If `thread` or `nonblock` is given and not a boolean, `id` not a bigint, `ns` not a
+   * `PidNamespace` (or closed).
+   * @throws {RangeError} If `pid` is not a positive integer below 2^31, or `id` is not from 1 to 2^64-1.
+   * @throws {SyscallError} `ESRCH` if no such process exists (or it was reaped), if it has another pidfs id
+   * than `id` ("pid 4242 is now another process"), or if `ns` has no such pid; `ENOENT` for a non-leader
    * thread without `thread`; `EINVAL` for flags this kernel lacks; `EMFILE` at the fd limit.
+   * @throws {UnsupportedError} `id` before Linux 6.9 (no pidfs ids).
    *
    * @example Open and close
    * ```ts
    * import { Pidfd } from "@pidfd/pidfd";
    * using pidfd = Pidfd.self();
    * ```
+   *
+   * @example Open pid 17 of a container, and only the process that had id 6120 when it was recorded
+   * ```ts ignore
+   * import { Pidfd, PidNamespace } from "@pidfd/pidfd";
+   * using container = PidNamespace.open("/proc/4242/ns/pid");
+   * using inside = Pidfd.open(17, { ns: container });
+   * using recorded = Pidfd.open(4250, { id: 6120n });
+   * ```
    */
   static open(pid: number, options?: PidfdOpenOptions): Pidfd {
     assertPid(pid);
-    assertOptions(options);
-    const flags = (booleanOption(options, "thread") ? PIDFD_THREAD : 0) |
-      (booleanOption(options, "nonblock") ? PIDFD_NONBLOCK : 0);
-    const fd = pidfd_open(pid, flags);
+    const o = openSnapshot(options, isOpenPidNamespace);
+    const opened = callerPid(pid, o);
+    const fd = pidfd_open(opened, o.flags);
     if (fd < 0) {
       const detail = fd === -Errno.EMFILE ? EMFILE_HINT : undefined;
       throw new SyscallError({ syscall: "pidfd_open", errno: -fd, subject: pid, detail });
     }
-    return construct(fd, pid);
+    confirmOpened(fd, pid, opened, o);
+    return construct(fd, opened);
   }
 
   /**
@@ -378,6 +417,93 @@ export class Pidfd extends OwnedFd {
     assertUnixSocket(socket);
     const peer = peerPidfd(socket, `fd ${socket}`);
     return construct(peer.fd, peer.pid);
+  }
+
+  /**
+   * Reopens the process a pidfs file handle names ({@link Pidfd.handle}): `open_by_handle_at(2)` with
+   * `FD_PIDFS_ROOT` as the mount fd (Linux ≥ 6.17), else with a pidfd of the caller (≥ 6.14). Any process
+   * may do it, without privilege, for a process in its PID namespace or one below; the handle never reaches
+   * another process than the one it was made of.
+   *
+   * The bytes are checked before any syscall: a handle of another kind (wrong length, wrong type, an nsfs
+   * handle, truncated) is a `TypeError`. A kernfs handle of another file system (cgroupfs) has the same shape
+   * and is left to the kernel.
+   *
+   * @param handle The bytes {@link Pidfd.handle} returned, here or in another process.
+   * @param options `nonblock` for a non-blocking fd; `thread` to open a thread's handle as a thread pidfd.
+   * @returns An owned pidfd of that process.
+   * @throws {TypeError} If `handle` is not a `Uint8Array` holding a pidfs handle, or an option is not a boolean.
+   * @throws {SyscallError} `ESRCH` once the process has been reaped, or when it lies outside the caller's PID
+   * namespace (the kernel's `ESTALE` is the `cause`); `ENOENT` for a non-leader thread without `thread`.
+   * @throws {UnsupportedError} Before Linux 6.14 (`supports().pidfsHandles`).
+   *
+   * @example Write the identity of a process to a file, and reopen it in another program
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using pidfd = Pidfd.open(1234);
+   * Deno.writeFileSync("/run/app/worker.handle", pidfd.handle());
+   * // … later, elsewhere:
+   * using again = Pidfd.fromHandle(Deno.readFileSync("/run/app/worker.handle"));
+   * ```
+   */
+  static fromHandle(handle: Uint8Array, options?: FromHandleOptions): Pidfd {
+    assertOptions(options);
+    const nonblock = booleanOption(options, "nonblock");
+    const thread = booleanOption(options, "thread");
+    const bytes = checkHandle(handle);
+    const pidfd = adoptChecked(openHandle(bytes, nonblock, thread), !thread);
+    if (!thread || (libc.fcntl(pidfd.fd, F_GETFL, 0) & PIDFD_THREAD) !== 0) return pidfd;
+    // Linux 6.18 accepts O_EXCL here but drops it from the file: reopen the thread by its tid, which cannot be
+    // reused while `pidfd` pins it, and confirm it by the id.
+    using pinned = pidfd;
+    return Pidfd.open(pinned.pid, { thread: true, nonblock, id: pinned.id });
+  }
+
+  /**
+   * Adopts a pidfd the program inherited or received (`SCM_RIGHTS`, systemd's fd store) after checking that
+   * it is one: an fd on pidfs (Linux ≥ 6.9), or before 6.9 an `anon_inode:[pidfd]`.
+   *
+   * Ownership: the result owns a close-on-exec duplicate (`F_DUPFD_CLOEXEC`); the caller keeps `fd` and
+   * closes it when it likes. Nothing the caller owns is closed, on success or failure.
+   *
+   * @param fd The fd number.
+   * @returns An owned pidfd of the same process (a thread pidfd stays one).
+   * @throws {TypeError} If `fd` is not a pidfd.
+   * @throws {RangeError} If `fd` is not a non-negative integer.
+   * @throws {SyscallError} `EBADF` if `fd` is not open; `ESRCH` once the process has been reaped; `EREMOTE`
+   * when it lies outside the caller's PID namespace; `EMFILE` at the fd limit.
+   *
+   * @example
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using pidfd = Pidfd.fromFd(3); // passed by the parent; fd 3 stays the caller's
+   * ```
+   */
+  static fromFd(fd: number): Pidfd {
+    return adoptChecked(dupPidfd(fdArgument(fd)));
+  }
+
+  /**
+   * The pidfs file handle of the process: `name_to_handle_at(2)` on the pidfd (Linux ≥ 6.14). Opaque bytes
+   * (16 today: the `struct file_handle` header and the pidfs id), valid for the boot, that name this one
+   * process: {@link Pidfd.fromHandle} reopens it in any process of a PID namespace that sees it, and never
+   * reaches another process once it has been reaped. Needs no privilege.
+   *
+   * @returns A fresh copy of the handle.
+   * @throws {TypeError} If the pidfd is closed.
+   * @throws {UnsupportedError} Before Linux 6.14 (`supports().pidfsHandles`).
+   *
+   * @example
+   * ```ts ignore
+   * import { Pidfd } from "@pidfd/pidfd";
+   * using me = Pidfd.self();
+   * const handle = me.handle();
+   * using again = Pidfd.fromHandle(handle);
+   * console.log(again.id === me.id); // true
+   * ```
+   */
+  handle(): Uint8Array {
+    return handleOf(this.fd, this.#pid);
   }
 
   /**
@@ -1413,6 +1539,42 @@ export function adoptPidfd(fd: number, pid: number, options: { ownChild?: boolea
   return pidfd;
 }
 
+/**
+ * Takes ownership of a pidfd fd whose pid is not known yet (from a handle or a caller's fd): the pid comes from
+ * `PIDFD_GET_INFO` (Linux ≥ 6.13), else `/proc/self/fdinfo`. Closes `fd` if that fails.
+ */
+function adoptChecked(fd: number, leaderOnly = false): Pidfd {
+  try {
+    return construct(fd, pidOfFd(fd, leaderOnly));
+  } catch (e) {
+    closeRaw(fd);
+    throw e;
+  }
+}
+
+/** Whether `ns` is an open `PidNamespace` (a closed one is a `TypeError` as every use after close is). */
+function isOpenPidNamespace(ns: unknown): boolean {
+  return ns instanceof PidNamespace && !ns.closed;
+}
+
+/** The pid of a pidfd; with `leaderOnly`, a thread that does not lead its group is `ENOENT` (as `pidfd_open`). */
+function pidOfFd(fd: number, leaderOnly: boolean): number {
+  if (!supports().pidfdInfo) return fdinfoPid(fd, `fd ${fd}`);
+  const r = getPidfdInfo(fd, PIDFD_INFO_PID);
+  if (r < 0) throw new SyscallError({ syscall: "PIDFD_GET_INFO", errno: -r, subject: `fd ${fd}` });
+  const pid = pidfdInfo.getUint32(PIDFD_INFO.pid, LE);
+  const tgid = pidfdInfo.getUint32(PIDFD_INFO.tgid, LE);
+  if (leaderOnly && pid !== tgid) {
+    throw new SyscallError({
+      syscall: "open_by_handle_at",
+      errno: Errno.ENOENT,
+      subject: pid,
+      detail: `a thread of process ${tgid}: open it with { thread: true }`,
+    });
+  }
+  return pid;
+}
+
 function decodeInfo(coredump: boolean): PidfdInfo {
   const view = pidfdInfo;
   const mask = view.getUint32(PIDFD_INFO.mask, LE); // every bit read here is in the low half
@@ -1449,8 +1611,13 @@ function decodeInfo(coredump: boolean): PidfdInfo {
  * the mapping systemd and glibc's `pidfd_getpid` use.
  */
 export function procfsPid(pidfd: Pidfd): number {
-  const path = `/proc/self/fdinfo/${pidfd.fd}`;
-  const who = { syscall: "pidfd_getpid", subject: pidfd.pid };
+  return fdinfoPid(pidfd.fd, pidfd.pid);
+}
+
+/** The `Pid:` line of `/proc/self/fdinfo/<fd>`, mapped as {@link procfsPid} says. */
+function fdinfoPid(fd: number, subject: number | string): number {
+  const path = `/proc/self/fdinfo/${fd}`;
+  const who = { syscall: "pidfd_getpid", subject };
   const pid = pids(readText(path), "Pid", { reaped: who, notVisible: who })?.[0];
   if (pid === undefined) throw new UnsupportedError("pidfdFdinfo", `${path} has no Pid: line (Linux < 5.3)`);
   return pid;

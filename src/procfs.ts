@@ -172,6 +172,17 @@ export function intsField(text: string, key: string): number[] | null {
   return value === null ? null : value.split(/\s+/).filter((s) => s !== "").map(Number);
 }
 
+const linkBuffer = new Uint8Array(4096);
+const LINK_SIZE = BigInt(linkBuffer.length);
+
+/** The target of a symbolic link (`/proc/self/fd/3` → `anon_inode:[pidfd]`), read with `readlinkat(2)`. */
+export function readLink(path: string, dirfd = AT_FDCWD): string {
+  const c = cPath(path);
+  if (c === null) throw new TypeError(`Invalid path: ${JSON.stringify(excerpt(path))}`);
+  const n = check(libc.readlinkat(dirfd, c, linkBuffer, LINK_SIZE), "readlink", path);
+  return decoder.decode(linkBuffer.subarray(0, n));
+}
+
 /**
  * The one reading of a pid line of a pidfd's fdinfo (`Pid:`, `NSpid:`): its numbers, or what its first number
  * says instead: `-1` that the process has been reaped, `0` that it is not visible in the PID namespace of the

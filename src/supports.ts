@@ -6,15 +6,21 @@
 
 import {
   AF_UNIX,
+  AT_EMPTY_PATH,
   AT_FDCWD,
   CLONE_NEWUTS,
   cPath,
   Errno,
+  FD_PIDFS_ROOT,
+  FILE_HANDLE,
+  FILEID_KERNFS,
   LE,
   libc,
   MADV_COLD,
+  MAX_HANDLE_SZ,
   NS_GET_ID,
   NS_GET_PID_IN_PIDNS,
+  NS_ID_REQ,
   O_CLOEXEC,
   O_RDONLY,
   P_PIDFD,
@@ -38,6 +44,7 @@ import {
   SOL_SOCKET,
   STATFS,
   structBuffer,
+  SYS,
   WEXITED,
   WNOHANG,
 } from "../ffi/mod.ts";
@@ -84,6 +91,12 @@ export type Features = {
   readonly processMrelease: boolean;
   /** glibc's `pidfd_spawnp` (2.39): `spawn()` gets the pidfd with the child instead of right after it. */
   readonly pidfdSpawn: boolean;
+  /** pidfs file handles (`Pidfd.handle()`, `Pidfd.fromHandle()`), Linux 6.14. */
+  readonly pidfsHandles: boolean;
+  /** `FD_PIDFS_ROOT` as the mount fd of `open_by_handle_at` (no pidfd needed to decode a handle), Linux 6.17. */
+  readonly pidfsRoot: boolean;
+  /** `listns(2)`: every namespace of the system in one call, Linux 6.19 (else `namespaces()` scans `/proc`). */
+  readonly listns: boolean;
   /** The `Pid:` and `NSpid:` lines in `/proc/self/fdinfo/<pidfd>`, Linux 5.5 (`Pidfd.nspid`, the fallbacks). */
   readonly pidfdFdinfo: boolean;
   /**
@@ -118,6 +131,8 @@ interface Probed {
   readonly infoMask: number;
   /** `getsockopt(SO_PEERPIDFD)` on one end of a fresh `socketpair` (the peer is the caller). */
   readonly peerPidfd: boolean;
+  /** The pidfs file handle of `pidfd` (`name_to_handle_at`), or `null` when the kernel gives none. */
+  readonly handle: Uint8Array | null;
 }
 
 // One probe per feature: adding a feature is its line here and its documented key in `Features`.
@@ -154,6 +169,13 @@ const PROBES: { readonly [K in keyof Features]: (p: Probed) => boolean } = {
   // The caller is alive, not dying: EINVAL proves the syscall exists.
   processMrelease: (p) => p.pidfd >= 0 && process_mrelease(p.pidfd) === -Errno.EINVAL,
   pidfdSpawn: () => libc.pidfd_spawnp !== null,
+  pidfsHandles: (p) => p.handle !== null && reopens(p.pidfd, p.handle),
+  pidfsRoot: (p) => p.handle !== null && reopens(FD_PIDFS_ROOT, p.handle),
+  listns: () => {
+    const req = structBuffer(NS_ID_REQ.size);
+    req.view.setUint32(0, NS_ID_REQ.size, LE);
+    return libc.syscall_listns(SYS.listns, req.bytes, new Uint8Array(8), 1n, 0) >= 0;
+  },
   pidfdFdinfo: (p) => p.pidfd >= 0 && hasField(`/proc/self/fdinfo/${p.pidfd}`, "NSpid"),
   procfsNspid: () => hasField("/proc/self/status", "NSpid"),
   spawnCwd: () => libc.posix_spawn_file_actions_addchdir_np !== null,
@@ -265,6 +287,7 @@ function probe(): Record<keyof Features, boolean> {
       info: infoResult,
       infoMask: pidfdInfo.getUint32(PIDFD_INFO.mask, LE),
       peerPidfd: probePeerPidfd(),
+      handle: pidfd >= 0 ? handleOfProbe(pidfd) : null,
     };
     const features = {} as Record<keyof Features, boolean>;
     for (const key of Object.keys(PROBES) as (keyof Features)[]) features[key] = PROBES[key](probed);
@@ -299,6 +322,21 @@ function probePeerPidfd(): boolean {
     libc.close(pair.view.getInt32(0, LE));
     libc.close(pair.view.getInt32(4, LE));
   }
+}
+
+function handleOfProbe(pidfd: number): Uint8Array | null {
+  const fh = structBuffer(FILE_HANDLE.header + MAX_HANDLE_SZ);
+  fh.view.setUint32(FILE_HANDLE.handle_bytes, MAX_HANDLE_SZ, LE);
+  const r = libc.name_to_handle_at(pidfd, new Uint8Array(1), fh.bytes, new Uint8Array(8), AT_EMPTY_PATH);
+  transient(r, "name_to_handle_at");
+  return r === 0 && fh.view.getInt32(FILE_HANDLE.handle_type, LE) === FILEID_KERNFS ? fh.bytes : null;
+}
+
+function reopens(mount: number, handle: Uint8Array): boolean {
+  const fd = libc.open_by_handle_at(mount, handle, O_CLOEXEC);
+  transient(fd, "open_by_handle_at");
+  if (fd >= 0) libc.close(fd);
+  return fd >= 0;
 }
 
 function opens(pid: number, flags: number): boolean {

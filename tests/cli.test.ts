@@ -34,6 +34,12 @@ import {
 import { Pidfd } from "../mod.ts";
 
 const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname);
+
+/** The pidfs id of a live process as `--json` prints it: the `ino:` of a pidfd's fdinfo, the kernel's word. */
+function pidfsIdOf(pid: number): string {
+  using p = Pidfd.open(pid);
+  return String(fdinfoInode("self", p.fd));
+}
 const CLI = `${ROOT}cli.ts`;
 
 /** The resident set `reclaim --json` reports, in bytes. */
@@ -577,6 +583,7 @@ for (const v of variants) {
         assert.ok(row, "the sleeper is listed");
         assert.deepEqual(Object.keys(row), [
           "pid",
+          "id",
           "innerPid",
           "nspid",
           "pidNsInode",
@@ -805,7 +812,7 @@ for (const v of variants) {
         const doc = JSON.parse(r.stdout) as Record<string, unknown>;
         assert.deepEqual(Object.keys(doc), ["exited", "running", "unreaped", "gone", "timedOut"]);
         const [e] = doc["exited"] as Record<string, unknown>[];
-        assert.deepEqual(Object.keys(e!), ["pid", "code", "signal", "coreDumped", "source"]);
+        assert.deepEqual(Object.keys(e!), ["pid", "id", "code", "signal", "coreDumped", "source"]);
         assert.equal(e!["pid"], child.pid);
         assert.equal(doc["timedOut"], false);
         assert.deepEqual(doc["running"], []);
@@ -920,9 +927,10 @@ for (const v of variants) {
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.stdout, new RegExp(`^ *${a.pid} +SIGTERM +-$`, "m"));
         assert.deepEqual(await ended(a), { code: null, signal: "SIGTERM" });
+        const id = pidfsIdOf(b.pid);
         const doc = okJson(v, ["kill", "-s", "kill", String(b.pid)]);
         assert.deepEqual(doc, {
-          processes: [{ pid: b.pid, signals: ["SIGKILL"], exit: null, unreaped: false }],
+          processes: [{ pid: b.pid, id, signals: ["SIGKILL"], exit: null, unreaped: false }],
         });
         assert.deepEqual(await ended(b), { code: null, signal: "SIGKILL" });
       } finally {
@@ -935,9 +943,16 @@ for (const v of variants) {
       // Ignores SIGTERM: only the escalation ends it.
       const stubborn = await readyShell("trap '' TERM; echo ready; while :; do sleep 1; done");
       try {
+        const id = pidfsIdOf(stubborn.pid);
         const doc = okJson(v, ["kill", "--timeout", "100ms", "--then", "KILL", String(stubborn.pid)]);
         assert.deepEqual(doc, {
-          processes: [{ pid: stubborn.pid, signals: ["SIGTERM", "SIGKILL"], exit: null, unreaped: false }],
+          processes: [{
+            pid: stubborn.pid,
+            id,
+            signals: ["SIGTERM", "SIGKILL"],
+            exit: null,
+            unreaped: false,
+          }],
         });
         assert.deepEqual(await ended(stubborn), { code: null, signal: "SIGKILL" });
       } finally {
@@ -1492,5 +1507,120 @@ for (const v of variants) {
         assert.equal(help.stdout, `pidfd ${config.version}\n`);
       });
     }
+  });
+}
+
+/** util-linux's version as [major, minor], from `kill --version` (`kill from util-linux 2.38.1`). */
+function utilLinuxVersion(): [number, number] {
+  const m = /util-linux (\d+)\.(\d+)/.exec(run("kill", ["--version"]));
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}
+
+for (const v of variants) {
+  describe(`pidfd CLI process identities (${v.name})`, () => {
+    test("ps -o pid:id, info and kill/wait --ids print <pid>:<id> with the pidfs id", async () => {
+      const s = await sleeper();
+      try {
+        const spec = `${s.pid}:${pidfsIdOf(s.pid)}`;
+        const lines = ok(v, ["ps", "-o", "pid:id,pid", "-n", "-r"]).trim().split("\n");
+        assert.ok(lines.includes(`${spec} ${s.pid}`), `${spec} in ps -o pid:id`);
+        assert.match(ok(v, ["info", String(s.pid)]), new RegExp(`^pid:id +${spec}$`, "m"));
+        assert.match(ok(v, ["kill", "-s", "0", "--ids", spec]), new RegExp(`^ *${spec} +0 +-$`, "m"));
+        const waited = runCli(v, ["wait", "--ids", "--timeout", "100ms", spec]);
+        assert.equal(waited.status, 124, waited.stderr);
+      } finally {
+        await s.kill();
+      }
+    });
+
+    test("kill <pid>:<id> and wait <pid>:<id> act on the right process", async () => {
+      const s = await sleeper();
+      try {
+        const spec = `${s.pid}:${pidfsIdOf(s.pid)}`;
+        const waiting = spawn(v.argv[0]!, [...v.argv.slice(1), "--json", "wait", spec], {
+          env: cliEnv(),
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        let out = "";
+        waiting.stdout!.on("data", (c: Uint8Array) => out += new TextDecoder().decode(c));
+        const exit = once(waiting, "exit");
+        await new Promise((r) => setTimeout(r, 300)); // the wait has opened its pidfd
+        const r = runCli(v, ["kill", "-s", "KILL", spec]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(await ended(s), { code: null, signal: "SIGKILL" });
+        const [code] = await exit as [number];
+        assert.equal(code, 0);
+        assert.deepEqual(JSON.parse(out).exited.map((e: { pid: number }) => e.pid), [s.pid]);
+      } finally {
+        await s.kill();
+      }
+    });
+
+    test("a reused pid is refused: exit 1, ESRCH, 'is now another process'", { skip: needsRoot }, () => {
+      // Inside a new PID namespace: note a process's <pid>:<id>, let it die, make a new process take its pid
+      // through ns_last_pid, then aim kill and wait at the old spec.
+      const cli = v.argv.join(" ");
+      const script = `
+        for attempt in $(seq 20); do
+          sleep 60 & old=$!
+          spec=$(${cli} info $old | sed -n 's/^pid:id *//p')
+          kill -9 $old; wait $old 2>/dev/null
+          echo $((old - 1)) > /proc/sys/kernel/ns_last_pid; sleep 60 & new=$!
+          [ "$new" = "$old" ] && break
+          kill -9 $new; wait $new 2>/dev/null
+        done
+        [ "$new" = "$old" ] || { echo "pid never reused" >&2; exit 3; }
+        ${cli} kill -s KILL $spec 2>kill.err; echo "kill=$? $(cat kill.err)"
+        ${cli} wait --timeout 100ms $spec 2>wait.err; echo "wait=$? $(cat wait.err)"
+        kill -0 $new && echo "alive=$new spec=$spec"
+        kill -9 $new`;
+      const dir = run("mktemp", ["-d"]).trim();
+      try {
+        const newPidns = ["--pid", "--fork", "--mount-proc", "--kill-child"];
+        const r = spawnSync("unshare", [...newPidns, "sh", "-c", script], {
+          encoding: "utf8",
+          env: cliEnv(),
+          cwd: dir,
+          timeout: 120_000,
+        });
+        assert.equal(r.status, 0, r.stderr + r.stdout);
+        const spec = /spec=(\S+)/.exec(r.stdout)?.[1];
+        assert.ok(spec, `the new process survived: ${r.stdout}`);
+        const old = spec.split(":")[0];
+        const refused = `pidfd: ${spec}: ESRCH (No such process: pid ${old} is now another process)`;
+        assert.match(r.stdout, new RegExp(`^kill=1 ${refused.replace(/[()]/g, "\\$&")}$`, "m"));
+        assert.match(r.stdout, new RegExp(`^wait=1 ${refused.replace(/[()]/g, "\\$&")}$`, "m"));
+      } finally {
+        run("rm", ["-rf", dir]);
+      }
+    });
+
+    test("malformed <pid>:<id> specs are usage errors (exit 2)", () => {
+      for (
+        const spec of ["4242:", ":5678", "4242:x", "4242:0", "4242:1:2", "4242:18446744073709551616", "0:5"]
+      ) {
+        for (const command of ["kill", "wait", "info", "ns", "reclaim", "exec"]) {
+          const r = runCli(v, [command, spec, ...(command === "exec" ? ["--", "true"] : [])]);
+          assert.equal(r.status, 2, `${command} ${spec}: ${r.stderr}`);
+          assert.match(r.stderr, /^pidfd: invalid (process|pid) '/, `${command} ${spec}`);
+          assert.equal(r.stderr.trim().split("\n").length <= 2, true, r.stderr);
+        }
+      }
+    });
+
+    const [major, minor] = utilLinuxVersion();
+    const recent = major > 2 || (major === 2 && minor >= 42);
+    test("util-linux kill accepts the printed <pid>:<id>", {
+      skip: recent ? false : `util-linux ${major}.${minor} is older than 2.42, which added PID:INODE`,
+    }, async () => {
+      const s = await sleeper();
+      try {
+        const spec = `${s.pid}:${pidfsIdOf(s.pid)}`;
+        run("kill", ["-s", "KILL", spec]);
+        assert.deepEqual(await ended(s), { code: null, signal: "SIGKILL" });
+      } finally {
+        await s.kill();
+      }
+    });
   });
 }

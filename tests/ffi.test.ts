@@ -47,8 +47,10 @@ describe("ffi constants", () => {
       process_madvise: 440,
       process_mrelease: 448,
       waitid: 247,
+      listns: 470,
     });
     assert.equal(c.SYSCALLS.aarch64.waitid, 95);
+    assert.equal(c.SYSCALLS.aarch64.listns, 470);
     assert.equal(c.SYSCALLS.aarch64.pidfd_open, 434);
   });
 

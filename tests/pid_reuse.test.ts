@@ -17,6 +17,8 @@ describe("PID reuse", () => {
     assert.equal(result.signal, "ESRCH");
     assert.equal(result.info, "ESRCH");
     assert.equal(result.namespace, "ESRCH");
+    assert.equal(result.fromHandle, "ESRCH", "the handle of the dead process");
+    assert.equal(result.openById, "ESRCH", "open(pid, { id }) of the dead process");
     assert.equal(result.memoryMaps, "ESRCH");
     assert.equal(result.adviseMemory, "ESRCH");
     assert.equal(result.releaseMemory, "ESRCH");

@@ -14,10 +14,13 @@ const blocks = [...readText(`${ROOT}README.md`).matchAll(/^```ts\n([\s\S]*?)^```
 
 /** What each example prints, by a line of its code. */
 const EXPECTED: [string, RegExp][] = [
+  // Each new example before the older ones whose markers it also contains.
+  ["Pidfd.fromHandle(handle)", /^true true true\ngone for good\ntrue true\n$/],
   ["connection.peer()", /^true \d+\nhi true\n$/],
   ['spawn("sleep", ["60"])', /^ppid \d+, euid \d+, cgroup \d+, net namespace \d+\nalready gone\n$/],
   ["exits(workers)", /^server: code 3, signal null\n(\d+ (0|SIGTERM)\n){2}$/],
   ["child.output()", /^3 "hello\\n"\n$/],
+  ["processes({ ns: container })", /^\[ 1, 2 \]\nsleep 60\n$/],
   ["pidfd.memoryMaps()", /^true\ntrue\n$/],
   ["PidNamespace.of(init)", /^true\n1\n\[ \d+, 1 \]\nName:\tsh true\n$/],
   ["namespaces: box.pidfd", /^box 0 1\n$/],

@@ -6,7 +6,7 @@
  */
 
 import { type Namespace, type NamespaceType, Pidfd, signalNumber, spawn } from "../../mod.ts";
-import { parseCommand, parsePid } from "../args.ts";
+import { parseCommand, parseProcessSpec } from "../args.ts";
 import type { Context } from "../context.ts";
 import { json } from "../format.ts";
 import { openPid } from "../procs.ts";
@@ -26,11 +26,12 @@ export async function exec(args: string[], ctx: Context): Promise<number> {
   if (positionals.length === 0) throw new UsageError("missing <pid>", "exec");
   const command = [...positionals.slice(1), ...(end === -1 ? [] : args.slice(end + 1))];
   if (command.length === 0) throw new UsageError("missing <command> (after '--')", "exec");
-  const pid = parsePid(positionals[0]!, "exec");
+  const spec = parseProcessSpec(positionals[0]!, "exec");
+  const pid = spec.pid;
   const kinds = values.ns === undefined ? null : kindsOf(values.ns);
   let status;
   try {
-    using target = openPid(pid);
+    using target = openPid(spec);
     const namespaces = kinds === null ? target : differing(target, kinds);
     try {
       await using child = spawn(command[0]!, command.slice(1), {
@@ -42,7 +43,7 @@ export async function exec(args: string[], ctx: Context): Promise<number> {
       if (Array.isArray(namespaces)) { for (const ns of namespaces) ns.close(); }
     }
   } catch (e) {
-    ctx.fail(pid, e);
+    ctx.fail(spec.text, e);
     return EXIT.FAILURE;
   }
   // A signal's death is 128 + its number, as shells report it; an unknown status (never for a child) is 1.

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { parseCommand, parsePids } from "../args.ts";
+import { parseCommand, parseProcessSpecs, type ProcessSpec, processText } from "../args.ts";
 import type { Context } from "../context.ts";
 import { json, pairs, show } from "../format.ts";
 import { commandOf, openPid, pidfsId, userName } from "../procs.ts";
@@ -36,14 +36,14 @@ export interface ProcessInfo {
 /** Runs `pidfd info`. */
 export function info(args: string[], ctx: Context): number {
   const { positionals } = parseCommand(ctx, "info", args, {});
-  const pids = parsePids(positionals, "info");
+  const specs = parseProcessSpecs(positionals, "info");
   let status: number = EXIT.OK;
   const processes: ProcessInfo[] = [];
-  for (const pid of pids) {
+  for (const spec of specs) {
     try {
-      processes.push(describe(pid));
+      processes.push(describe(spec));
     } catch (e) {
-      ctx.fail(pid, e);
+      ctx.fail(spec.text, e);
       status = EXIT.FAILURE;
     }
   }
@@ -52,8 +52,9 @@ export function info(args: string[], ctx: Context): number {
   return status;
 }
 
-function describe(pid: number): ProcessInfo {
-  using pidfd = openPid(pid);
+function describe(spec: ProcessSpec): ProcessInfo {
+  using pidfd = openPid(spec);
+  const pid = pidfd.pid;
   const i = pidfd.info();
   const nspid = pidfd.nspid();
   const { command, argv } = commandOf(pidfd);
@@ -85,6 +86,7 @@ function rows(p: ProcessInfo): [string, string][] {
     ["gid r/e/s/fs", ids(p.gid)],
     ["cgroup id", show(p.cgroupId)],
     ["pidfs id", show(p.id)],
+    ["pid:id", processText(p.pid, p.id)],
     ["nspid", p.nspid.join(" ")],
     ["command", p.command],
   ];

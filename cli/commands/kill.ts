@@ -1,5 +1,5 @@
 /**
- * `pidfd kill [-s <signal>] [--timeout <d> --then <signal>]… [--mrelease] <pid>…`: race-free signalling with
+ * `pidfd kill [-s <signal>] [--timeout <d> --then <signal>]… [--mrelease] [--ids] <pid>[:<id>]…`: race-free signalling with
  * escalation, and with SIGKILL the killed processes' memory released at once.
  *
  * @module
@@ -10,15 +10,16 @@ import {
   parseCommand,
   type ParsedSignal,
   parseDuration,
-  parsePids,
+  parseProcessSpecs,
   parseSignal,
+  processText,
   timeoutSignal,
   type Token,
 } from "../args.ts";
 import type { Context } from "../context.ts";
 import { json, NONE, type Style, table } from "../format.ts";
 import { interrupted } from "../io.ts";
-import { openPid } from "../procs.ts";
+import { openPid, pidfsId } from "../procs.ts";
 import { EXIT, UsageError } from "../usage.ts";
 import { describeExit, type ExitRecord } from "./wait.ts";
 
@@ -31,10 +32,12 @@ interface Step {
 /** What happened to one process, as `kill --json` prints it. */
 export interface KillRecord {
   pid: number;
+  /** The pidfs id (`null` before Linux 6.9): `<pid>:<id>` names this process for good. */
+  id: bigint | null;
   /** The signals sent, in order. */
   signals: string[];
   /** The exit, when it was seen during a `--timeout`; `null` when not waited for or not seen. */
-  exit: Omit<ExitRecord, "pid"> | null;
+  exit: Omit<ExitRecord, "pid" | "id"> | null;
   /** It exited but its parent has not reaped it (a zombie): nothing more is sent to it. */
   unreaped: boolean;
   /** With `--mrelease`: whether `process_mrelease` freed the memory (`false`: it was already gone). */
@@ -47,6 +50,7 @@ export async function kill(args: string[], ctx: Context): Promise<number> {
     signal: { type: "string", short: "s" },
     timeout: { type: "string", multiple: true },
     then: { type: "string", multiple: true },
+    ids: { type: "boolean" },
     mrelease: { type: "boolean" },
   });
   const signal = parseSignal(values.signal ?? "TERM", "kill");
@@ -58,17 +62,18 @@ export async function kill(args: string[], ctx: Context): Promise<number> {
       "kill",
     );
   }
-  const pids = [...new Set(parsePids(positionals, "kill"))];
+  const specs = parseProcessSpecs(positionals, "kill");
+  const ids = values.ids === true;
 
   let status: number = EXIT.OK;
   // Open every pidfd before the first signal: each then refers to its process for good.
   const targets: Pidfd[] = [];
   try {
-    for (const pid of pids) {
+    for (const spec of specs) {
       try {
-        targets.push(openPid(pid));
+        targets.push(openPid(spec));
       } catch (e) {
-        ctx.fail(pid, e);
+        ctx.fail(spec.text, e);
         status = EXIT.FAILURE;
       }
     }
@@ -85,8 +90,14 @@ export async function kill(args: string[], ctx: Context): Promise<number> {
     ]);
     if (results === null) {
       stopped = true;
-      const records = targets.map((p, i) => ({ pid: p.pid, signals: sent[i]!, exit: null, unreaped: false }));
-      report(ctx, records, []);
+      const records = targets.map((p, i) => ({
+        pid: p.pid,
+        id: pidfsId(p),
+        signals: sent[i]!,
+        exit: null,
+        unreaped: false,
+      }));
+      report(ctx, records, [], ids);
       return EXIT.INTERRUPTED;
     }
     const records: KillRecord[] = [];
@@ -98,7 +109,7 @@ export async function kill(args: string[], ctx: Context): Promise<number> {
         exits.push(r.exit);
       }
     }
-    report(ctx, records, exits);
+    report(ctx, records, exits, ids);
     return status;
   } finally {
     for (const pidfd of targets) pidfd.close();
@@ -106,11 +117,11 @@ export async function kill(args: string[], ctx: Context): Promise<number> {
 }
 
 /** Prints the records: JSON, or a table (nothing when no process was signalled). */
-function report(ctx: Context, records: KillRecord[], exits: (ExitStatus | null)[]): void {
+function report(ctx: Context, records: KillRecord[], exits: (ExitStatus | null)[], ids: boolean): void {
   if (ctx.json) ctx.out(json({ processes: records }));
   else if (records.length > 0) {
     const row = (r: KillRecord, i: number): string[] => [
-      String(r.pid),
+      ids ? processText(r.pid, r.id) : String(r.pid),
       r.signals.join(",") || NONE,
       exitText(r, exits[i], ctx.style),
     ];
@@ -185,10 +196,12 @@ async function escalate(
   fail: (pid: number, error: unknown) => void,
 ): Promise<{ record: KillRecord; exit: ExitStatus | null } | null> {
   const pid = pidfd.pid;
+  const id = pidfsId(pidfd);
   let memoryReleased: boolean | undefined;
   const done = (exit: ExitStatus | null, unreaped = false) => ({
     record: {
       pid,
+      id,
       signals,
       exit: exit === null
         ? null

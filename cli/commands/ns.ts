@@ -5,7 +5,7 @@
  */
 
 import { type Namespace, NAMESPACE_KINDS, Pidfd, PidNamespace, SyscallError } from "../../mod.ts";
-import { parseCommand, parsePid } from "../args.ts";
+import { parseCommand, parseProcessSpec, type ProcessSpec } from "../args.ts";
 import type { Context } from "../context.ts";
 import { json } from "../format.ts";
 import { type NamespaceRecord, NS_COLUMNS, renderTable, TABLE_OPTIONS, tableFormat } from "../columns.ts";
@@ -19,13 +19,14 @@ export function ns(args: string[], ctx: Context): number {
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? "missing <pid>" : "expected one <pid>", "ns");
   }
-  const pid = parsePid(positionals[0]!, "ns");
+  const spec = parseProcessSpec(positionals[0]!, "ns");
+  const pid = spec.pid;
   const format = tableFormat(values, NS_COLUMNS, "ns");
   let namespaces: NamespaceRecord[];
   try {
-    namespaces = describe(pid);
+    namespaces = describe(spec);
   } catch (e) {
-    ctx.fail(pid, e);
+    ctx.fail(spec.text, e);
     return EXIT.FAILURE;
   }
   if (ctx.json) {
@@ -36,9 +37,9 @@ export function ns(args: string[], ctx: Context): number {
   return EXIT.OK;
 }
 
-function describe(pid: number): NamespaceRecord[] {
+function describe(spec: ProcessSpec): NamespaceRecord[] {
   // Through the pidfd (PIDFD_GET_*_NAMESPACE): a pid reused meanwhile cannot answer. A zombie has none: ESRCH.
-  using target = openPid(pid);
+  using target = openPid(spec);
   using self = Pidfd.self();
   const records: NamespaceRecord[] = [];
   for (const kind of NAMESPACE_KINDS) {

@@ -9,7 +9,7 @@ import { listDir } from "../../procfs.ts";
 import { parseCommand, parseNamespaceSpec } from "../args.ts";
 import type { Context } from "../context.ts";
 import { json, show } from "../format.ts";
-import { commandOf, openNamespace, stateOf, unlessHidden, userName } from "../procs.ts";
+import { commandOf, openNamespace, pidfsId, stateOf, unlessHidden, userName } from "../procs.ts";
 import {
   PS_COLUMNS,
   type PsRecord,
@@ -183,6 +183,7 @@ function describe(pid: number, namespaces: Namespaces): PsRecord | null {
     const state = stateOf(pidfd);
     return {
       pid,
+      id: pidfsId(pidfd),
       innerPid: nspid[nspid.length - 1]!,
       nspid,
       pidNsInode: ns?.inode ?? null,

@@ -1,15 +1,16 @@
 /**
- * `pidfd reclaim [--advice cold|pageout] <pid>…`: advise processes' memory through `process_madvise(2)` and
+ * `pidfd reclaim [--advice cold|pageout] <pid>[:<id>]…`: advise processes' memory through `process_madvise(2)` and
  * show what it did to their resident set.
  *
  * @module
  */
 
-import { type MemoryAdvice, Pidfd } from "../../mod.ts";
+import type { MemoryAdvice, Pidfd } from "../../mod.ts";
 import { intsField } from "../../procfs.ts";
-import { parseCommand, parsePids } from "../args.ts";
+import { parseCommand, parseProcessSpecs } from "../args.ts";
 import type { Context } from "../context.ts";
 import { json, table } from "../format.ts";
+import { openPid } from "../procs.ts";
 import { EXIT, UsageError } from "../usage.ts";
 
 const ADVICES: readonly MemoryAdvice[] = ["cold", "pageout"];
@@ -39,17 +40,17 @@ export function reclaim(args: string[], ctx: Context): number {
   if (!ADVICES.includes(advice)) {
     throw new UsageError(`invalid advice '${values.advice}': expected cold or pageout`, "reclaim");
   }
-  const pids = [...new Set(parsePids(positionals, "reclaim"))];
+  const specs = parseProcessSpecs(positionals, "reclaim");
   let status: number = EXIT.OK;
   const records: ReclaimRecord[] = [];
-  for (const pid of pids) {
+  for (const spec of specs) {
     try {
-      using pidfd = Pidfd.open(pid);
+      using pidfd = openPid(spec);
       const before = rssOf(pidfd);
       const advised = pidfd.adviseMemory(advice);
-      records.push({ pid, advice, advised, before, after: rssOf(pidfd) });
+      records.push({ pid: pidfd.pid, advice, advised, before, after: rssOf(pidfd) });
     } catch (e) {
-      ctx.fail(pid, e);
+      ctx.fail(spec.text, e);
       status = EXIT.FAILURE;
     }
   }

@@ -10,17 +10,20 @@ import {
   parseCommand,
   parseCount,
   parseDuration,
-  parsePids,
+  parseProcessSpecs,
+  processText,
   timeoutSignal,
 } from "../args.ts";
 import type { Context } from "../context.ts";
 import { json, type Style } from "../format.ts";
-import { openPid } from "../procs.ts";
+import { openPid, pidfsId } from "../procs.ts";
 import { EXIT, UsageError } from "../usage.ts";
 
 /** One exit, as `wait --json` prints it. */
 export interface ExitRecord {
   pid: number;
+  /** The pidfs id (`null` before Linux 6.9): `<pid>:<id>` names this process for good. */
+  id: bigint | null;
   code: number | null;
   signal: string | null;
   coreDumped: boolean;
@@ -32,8 +35,10 @@ export async function wait(args: string[], ctx: Context): Promise<number> {
   const { values, positionals } = parseCommand(ctx, "wait", args, {
     timeout: { type: "string" },
     count: { type: "string" },
+    ids: { type: "boolean" },
   });
-  const pids = [...new Set(parsePids(positionals, "wait"))];
+  const specs = parseProcessSpecs(positionals, "wait");
+  const pids = specs.map((s) => s.pid);
   const timeout = values.timeout === undefined ? undefined : parseDuration(values.timeout, "wait", "timeout");
   const count = values.count === undefined ? pids.length : parseCount(values.count, "wait", "count");
   if (count > pids.length) {
@@ -46,12 +51,12 @@ export async function wait(args: string[], ctx: Context): Promise<number> {
   const gone: number[] = [];
   using deadline = timeout === undefined ? undefined : timeoutSignal(timeout);
   try {
-    for (const pid of pids) {
+    for (const spec of specs) {
       try {
-        pidfds.push(openPid(pid));
+        pidfds.push(openPid(spec));
       } catch (e) {
-        ctx.fail(pid, e);
-        gone.push(pid);
+        ctx.fail(spec.text, e);
+        gone.push(spec.pid);
       }
     }
     const failed = gone.length > 0 ? EXIT.FAILURE : EXIT.OK;
@@ -61,7 +66,8 @@ export async function wait(args: string[], ctx: Context): Promise<number> {
     }
 
     const exited: ExitRecord[] = [];
-    const width = Math.max(3, ...pids.map((p) => String(p).length));
+    const label = (p: Pidfd): string => values.ids ? processText(p.pid, pidfsId(p)) : String(p.pid);
+    const width = Math.max(3, ...pids.map((p) => String(p).length), ...pidfds.map((p) => label(p).length));
     const line = (pid: string, text: string): string => `${pid.padStart(width)}  ${text}\n`;
     // The header comes with the first exit: a timeout or Ctrl-C before any leaves no bare header behind.
     let header = ctx.json;
@@ -71,11 +77,11 @@ export async function wait(args: string[], ctx: Context): Promise<number> {
       const options = deadline === undefined ? {} : { signal: deadline.signal };
       if (wanted > 0) {
         for await (const { pidfd, status } of exits(pidfds, options)) {
-          const record = { pid: pidfd.pid, ...pick(status) };
+          const record = { pid: pidfd.pid, id: pidfsId(pidfd), ...pick(status) };
           exited.push(record);
-          if (!header) ctx.out(ctx.style.bold(line("PID", "EXIT").trimEnd()) + "\n");
+          if (!header) ctx.out(ctx.style.bold(line(values.ids ? "PID:ID" : "PID", "EXIT").trimEnd()) + "\n");
           header = true;
-          if (!ctx.json) ctx.out(line(String(record.pid), describeExit(status, ctx.style)));
+          if (!ctx.json) ctx.out(line(label(pidfd), describeExit(status, ctx.style)));
           if (exited.length >= wanted) break;
         }
       }
@@ -106,7 +112,7 @@ export async function wait(args: string[], ctx: Context): Promise<number> {
   }
 }
 
-function pick(status: ExitStatus): Omit<ExitRecord, "pid"> {
+function pick(status: ExitStatus): Omit<ExitRecord, "pid" | "id"> {
   return { code: status.code, signal: status.signal, coreDumped: status.coreDumped, source: status.source };
 }
 
