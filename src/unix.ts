@@ -206,7 +206,7 @@ function randomName(): string {
  * place with `renameat2(RENAME_NOREPLACE)`, so an existing path (a live or a stale socket) is `EADDRINUSE`
  * and is never replaced. The process's umask is not touched. Returns the file's identity.
  */
-function bindWithMode(fd: number, address: Address, mode: number): string {
+function bindWithMode(fd: number, address: Address, mode: number, backlog: number): string {
   const path = address.file!;
   const slash = path.lastIndexOf("/");
   const dir = slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
@@ -239,6 +239,8 @@ function bindWithMode(fd: number, address: Address, mode: number): string {
     if (r < 0) throw new SyscallError({ syscall: "bind", errno: -r, subject: path });
     r = libc.fchmodat(dirfd, name, mode, 0);
     if (r < 0) throw new SyscallError({ syscall: "fchmodat", errno: -r, subject: path });
+    // Listening before the move: a client that finds the path never meets a socket that refuses it.
+    listen(fd, backlog, path);
     const id = fileId(dirfd, "s");
     r = libc.renameat2(dirfd, name, AT_FDCWD, cPath(path)!.slice(), RENAME_NOREPLACE);
     if (r === -Errno.EEXIST) throw addressInUse(path);
@@ -405,21 +407,26 @@ export function listenUnix(path: string, options?: ListenUnixOptions): UnixListe
     const fd = socket.fd;
     if (passPidfd) setPassPidfd(fd, address.display); // accepted sockets inherit it
     if (mode !== undefined) {
-      created = bindWithMode(fd, address, mode as number);
+      created = bindWithMode(fd, address, mode as number, backlog);
     } else {
       const r = libc.bind(fd, address.bytes, address.length);
       if (r === -Errno.EADDRINUSE) throw addressInUse(address.display);
       if (r < 0) throw new SyscallError({ syscall: "bind", errno: -r, subject: address.display });
       if (address.file !== null) created = fileId(AT_FDCWD, address.file);
+      listen(fd, backlog, address.display);
     }
-    const r = libc.listen(fd, backlog);
-    if (r < 0) throw new SyscallError({ syscall: "listen", errno: -r, subject: address.display });
     return new UnixListener(INTERNAL, path, socket, address, created);
   } catch (e) {
     if (created !== null) unlinkIfOurs(address.file!, created);
     socket.close();
     throw e;
   }
+}
+
+/** `listen(2)`, or a `SyscallError` naming the socket. */
+function listen(fd: number, backlog: number, subject: string): void {
+  const r = libc.listen(fd, backlog);
+  if (r < 0) throw new SyscallError({ syscall: "listen", errno: -r, subject });
 }
 
 /** Removes the socket file at `path` if it is still the one that was bound (same device and inode). */
