@@ -29,10 +29,18 @@ export const arch: Arch = detectArch();
 /** Syscall numbers for this architecture. */
 export const SYS: (typeof SYSCALLS)[Arch] = SYSCALLS[arch];
 
-async function load(): Promise<{ libc: Libc; memory: Memory }> {
+/**
+ * Bun's `import.meta.require`: loads `bun:ffi` synchronously, so that this module has no top-level await (which
+ * would keep `bun build --compile --bytecode` from compiling the tool ahead of time).
+ */
+function requireBunFfi(): BunFfi {
+  return (import.meta as unknown as { require(id: string): unknown }).require(BUN_FFI) as BunFfi;
+}
+
+function load(): { libc: Libc; memory: Memory } {
   try {
     if (!isBun) return { libc: denoBackend(LIBC_PATH), memory: denoMemory };
-    const ffi = await import(BUN_FFI) as BunFfi;
+    const ffi = requireBunFfi();
     return { libc: bunBackend(ffi, LIBC_PATH), memory: bunMemory(ffi) };
   } catch (cause) {
     if (cause instanceof Error && cause.name === "NotCapable") throw cause; // Deno without --allow-ffi
@@ -40,7 +48,7 @@ async function load(): Promise<{ libc: Libc; memory: Memory }> {
   }
 }
 
-const backend = await load();
+const backend = load();
 
 /** libc, through the backend of the running runtime. Every call returns its result or `-errno`. */
 export const libc: Libc = backend.libc;
