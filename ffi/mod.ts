@@ -5,14 +5,11 @@
  * @module
  */
 
-import { bunBackend, type BunFfi, bunMemory } from "./bun.ts";
+import { bunBackend, bunMemory, requireBunFfi } from "./bun.ts";
 import { type Arch, SYSCALLS } from "./constants.ts";
 import { denoBackend, denoMemory } from "./deno.ts";
 import { isBun } from "./runtime.ts";
 import { type Libc, LIBC_PATH, type Memory } from "./symbols.ts";
-
-// A variable specifier: deno check and JSR never try to resolve `bun:ffi`.
-const BUN_FFI = "bun:ffi";
 
 function detectArch(): Arch {
   const arch = isBun
@@ -28,14 +25,6 @@ export const arch: Arch = detectArch();
 
 /** Syscall numbers for this architecture. */
 export const SYS: (typeof SYSCALLS)[Arch] = SYSCALLS[arch];
-
-/**
- * Bun's `import.meta.require`: loads `bun:ffi` synchronously, so that this module has no top-level await (which
- * would keep `bun build --compile --bytecode` from compiling the tool ahead of time).
- */
-function requireBunFfi(): BunFfi {
-  return (import.meta as unknown as { require(id: string): unknown }).require(BUN_FFI) as BunFfi;
-}
 
 function load(): { libc: Libc; memory: Memory } {
   try {
