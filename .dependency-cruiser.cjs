@@ -51,7 +51,7 @@ module.exports = {
       name: "cli-uses-the-public-api",
       severity: "error",
       from: { path: "^(cli/|cli\\.ts$)" },
-      to: { path: "^(src|ffi)/", pathNot: "^ffi/runtime\\.ts$|^src/procfs\\.ts$" },
+      to: { path: "^(src|ffi)/", pathNot: "^ffi/(runtime|stdio)\\.ts$|^src/procfs\\.ts$" },
     },
     {
       name: "every-src-module-has-a-floor",

@@ -68,7 +68,8 @@ export function parseCommand<O extends ParseArgsOptionsConfig>(
   const next = (i: number, rawName: string): string | undefined => {
     const arg = args[i + 1];
     if (arg === undefined || !arg.startsWith("-") || /^-[0-9.]/.test(arg)) return arg;
-    throw usage(`option '${rawName}' needs a value (write ${rawName}=<value>)`);
+    const inline = rawName.startsWith("--") ? `${rawName}=<value>` : `${rawName}<value>`;
+    throw usage(`option '${rawName}' needs a value (write ${inline})`);
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -86,8 +87,11 @@ export function parseCommand<O extends ParseArgsOptionsConfig>(
       const name = rawName.slice(2);
       if (!Object.hasOwn(all, name)) throw usage(`unknown option '${rawName}'`);
       if (eq !== -1) set(name, rawName, i, arg.slice(eq + 1), true);
-      else if (all[name]!.type === "string") set(name, rawName, i, next(i, rawName), false), i++;
-      else set(name, rawName, i, undefined, false);
+      else if (all[name]!.type === "boolean") set(name, rawName, i, undefined, false);
+      else {
+        set(name, rawName, i, next(i, rawName), false);
+        i++;
+      }
     } else if (arg.startsWith("-") && arg !== "-") {
       if (/^-[0-9]/.test(arg)) throw usage(`invalid argument '${arg}': negative numbers are not pids`);
       // A group of short options: flags, the last of which may be a string option with its value.
@@ -100,7 +104,10 @@ export function parseCommand<O extends ParseArgsOptionsConfig>(
           continue;
         }
         if (c + 1 < arg.length) set(name, rawName, i, arg.slice(c + 1), true);
-        else set(name, rawName, i, next(i, rawName), false), i++;
+        else {
+          set(name, rawName, i, next(i, rawName), false);
+          i++;
+        }
         break;
       }
     } else {

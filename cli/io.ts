@@ -9,9 +9,8 @@
  */
 
 import process from "node:process";
-import { Errno } from "../ffi/constants.ts";
 import { isBun } from "../ffi/runtime.ts";
-import { bunIsatty, bunWrite } from "../ffi/stdio.ts";
+import { bunIsatty, bunWrite, Errno } from "../ffi/stdio.ts";
 
 const encoder = new TextEncoder();
 

@@ -10,6 +10,9 @@
 import { bunSymbols, requireBunFfi } from "./bun.ts";
 import { type Libc, LIBC_PATH } from "./symbols.ts";
 
+/** The errno values, for the `-errno` results of {@link bunWrite}. */
+export { Errno } from "./constants.ts";
+
 let stdio: Pick<Libc, "write" | "isatty"> | undefined;
 
 function open(): Pick<Libc, "write" | "isatty"> {

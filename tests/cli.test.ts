@@ -1234,6 +1234,9 @@ for (const v of variants) {
         ok(v, ["info", "-n", "-r", "-o", "PID,PPID,USER,COMMAND", String(pid)]),
         `${pid} ${truth.ppid} ${truth.user} ${truth.args.replaceAll(" ", "\\x20")}\n`,
       );
+      // Short flags group, the last one taking the rest as its value; --name=value.
+      assert.equal(ok(v, ["info", "-nroPID,TGID", String(pid)]), `${pid} ${pid}\n`);
+      assert.equal(ok(v, ["info", "-nr", "--output=PID", String(pid)]), `${pid}\n`);
       const info = ok(v, ["info", "-o", "pid,tgid", String(pid)]).split("\n");
       assert.match(info[0]!, /^ *PID +TGID$/);
       assert.match(info[1]!, new RegExp(`^ *${pid} +${pid}$`));
