@@ -49,7 +49,7 @@ module.exports = {
       name: "cli-uses-the-public-api",
       severity: "error",
       from: { path: "^(cli/|cli\\.ts$)" },
-      to: { path: "^(src|ffi)/", pathNot: "^ffi/runtime\\.ts$" },
+      to: { path: "^(src|ffi)/", pathNot: "^ffi/(runtime|stdio)\\.ts$" },
     },
     {
       name: "every-src-module-has-a-floor",

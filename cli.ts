@@ -97,4 +97,4 @@ async function run(name: string, args: string[], json: boolean): Promise<number>
   return await command(args, new context.Context(json));
 }
 
-if (import.meta.main) exit(await main(argv()));
+if (import.meta.main) void main(argv()).then(exit);

@@ -1,7 +1,8 @@
 /**
  * Start-up of the `pidfd` command against the tool users would pick instead: `dist/pidfd info 1` (the
  * compiled binary; build it first with `npm run compile`) beside `ps -p 1 -o pid,ppid,pidns,user,args`, with
- * `dist/pidfd --help` (no FFI loaded) and the script under Deno for scale. Whole processes, start to exit.
+ * `dist/pidfd --help` (no library loaded: only libc's `write` and `isatty`) and the script under Deno for
+ * scale. Whole processes, start to exit.
  * Run: `deno bench --allow-run --allow-read bench/startup_bench.ts`.
  */
 
@@ -24,7 +25,7 @@ Deno.bench({ group, name: "ps -p 1 -o pid,ppid,pidns,user,args", baseline: true 
   run("ps", ["-p", "1", "-o", "pid,ppid,pidns,user,args"]);
 });
 Deno.bench({ group, name: "dist/pidfd info 1", ignore: !built }, () => run(binary, ["info", "1"]));
-Deno.bench({ group, name: "dist/pidfd --help (no FFI)", ignore: !built }, () => run(binary, ["--help"]));
+Deno.bench({ group, name: "dist/pidfd --help (no library)", ignore: !built }, () => run(binary, ["--help"]));
 Deno.bench({ group, name: "deno run --allow-ffi cli.ts info 1" }, () => {
   run(Deno.execPath(), ["run", "--allow-ffi", `${root}cli.ts`, "info", "1"]);
 });

@@ -27,7 +27,7 @@ const ps = bench(
 );
 if (existsSync(binary)) {
   const info = bench(group, "dist/pidfd info 1", () => run(binary, ["info", "1"]), 20, 5);
-  bench(group, "dist/pidfd --help (no FFI)", () => run(binary, ["--help"]), 20, 5);
+  bench(group, "dist/pidfd --help (no library)", () => run(binary, ["--help"]), 20, 5);
   console.log(`dist/pidfd info 1: ${us(info)}, ${(info / ps).toFixed(2)}× ps (${us(ps)})`);
 } else console.error(`${binary} is missing: run \`npm run compile\` first`);
 bench(group, "bun cli.ts info 1", () => run(process.execPath, [`${root}cli.ts`, "info", "1"]), 20, 5);

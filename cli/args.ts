@@ -1,12 +1,13 @@
 /**
- * Argument parsing for every command: options through `node:util` `parseArgs`, and the value syntaxes the
- * commands share (pids, signals, durations, counts, namespace specs). Every invalid value is a
+ * Argument parsing for every command: options as `node:util` `parseArgs` reads them in strict mode (its types,
+ * and a small parser of the same rules: `node:util` alone takes 2 ms to load in the compiled tool, a fifth of
+ * its start-up), and the value syntaxes the commands share (pids, signals, durations, counts, namespace specs). Every invalid value is a
  * {@link UsageError} that quotes it, raised before anything is done.
  *
  * @module
  */
 
-import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import type { parseArgs, ParseArgsOptionsConfig } from "node:util";
 import { signalName, signalNumber } from "../mod.ts";
 import { UsageError } from "./usage.ts";
 
@@ -27,8 +28,10 @@ export interface Parsed<V> {
 }
 
 /**
- * Parses a command's arguments (everything after the command name) with `parseArgs` in strict mode, turning
- * its errors into one-line {@link UsageError}s.
+ * Parses a command's arguments (everything after the command name) as `parseArgs` does in strict mode:
+ * `--name value`, `--name=value`, `-s value`, `-svalue`, grouped short flags (`-nr`), repeatable options, `--`
+ * ending the options. A value that starts with `-` is taken when it is a number (`--timeout -1`, `-s -1`), so
+ * that the value gets checked and its error names it; otherwise the option is missing its value.
  *
  * @param ctx The run's context: the common `--json` sets `ctx.json`, here once for every command.
  * @param command The command name, for the pointer to its `--help`.
@@ -41,67 +44,79 @@ export function parseCommand<O extends ParseArgsOptionsConfig>(
   args: string[],
   options: O,
 ): Parsed<ReturnType<typeof parseArgs<{ options: O & typeof COMMON_OPTIONS; tokens: true }>>["values"]> {
-  try {
-    const r = parseArgs({
-      args: negativeValues(args, options),
-      options: { ...options, ...COMMON_OPTIONS },
-      allowPositionals: true,
-      strict: true,
-      tokens: true,
-    });
-    if ((r.values as { json?: boolean }).json === true) ctx.json = true;
-    return { values: { ...r.values }, positionals: r.positionals, tokens: r.tokens };
-  } catch (e) {
-    throw new UsageError(parseArgsMessage(e), command);
-  }
-}
-
-/**
- * Joins a value that starts with `-` to the option before it that takes one (`--timeout -1` becomes
- * `--timeout=-1`, `-s -1` becomes `-s-1`), so that the value gets checked and its error names it, instead of
- * `parseArgs` calling the option's value missing and the number an unknown option.
- */
-function negativeValues(args: string[], options: ParseArgsOptionsConfig): string[] {
-  const takesValue = new Set<string>();
-  for (const [name, o] of Object.entries(options)) {
-    if (o.type !== "string") continue;
-    takesValue.add(`--${name}`);
-    if (o.short !== undefined) takesValue.add(`-${o.short}`);
-  }
-  const out: string[] = [];
+  const all: ParseArgsOptionsConfig = { ...options, ...COMMON_OPTIONS };
+  const short = new Map(
+    Object.entries(all).flatMap(([name, o]) => o.short === undefined ? [] : [[o.short, name]]),
+  );
+  const values: Record<string, string | boolean | string[]> = {};
+  const positionals: string[] = [];
+  const tokens: Token[] = [];
+  const usage = (message: string): UsageError => new UsageError(message, command);
+  const set = (name: string, rawName: string, index: number, value: string | undefined, inline: boolean) => {
+    const o = all[name]!;
+    if (o.type === "boolean") {
+      if (value !== undefined) throw usage(`option '${rawName}' does not take a value`);
+      values[name] = true;
+      tokens.push({ kind: "option", name, rawName, index, value: undefined, inlineValue: undefined });
+      return;
+    }
+    if (value === undefined) throw usage(`option '${rawName}' needs a value`);
+    values[name] = o.multiple ? [...(values[name] as string[] | undefined ?? []), value] : value;
+    tokens.push({ kind: "option", name, rawName, index, value, inlineValue: inline });
+  };
+  // The next argument as the value of a string option: a number even when negative, never another option.
+  const next = (i: number, rawName: string): string | undefined => {
+    const arg = args[i + 1];
+    if (arg === undefined || !arg.startsWith("-") || /^-[0-9.]/.test(arg)) return arg;
+    const inline = rawName.startsWith("--") ? `${rawName}=<value>` : `${rawName}<value>`;
+    throw usage(`option '${rawName}' needs a value (write ${inline})`);
+  };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--") {
-      out.push(...args.slice(i));
+      tokens.push({ kind: "option-terminator", index: i });
+      for (let j = i + 1; j < args.length; j++) {
+        positionals.push(args[j]!);
+        tokens.push({ kind: "positional", index: j, value: args[j]! });
+      }
       break;
     }
-    const next = args[i + 1];
-    if (takesValue.has(arg) && next !== undefined && /^-[0-9.]/.test(next)) {
-      out.push(arg.startsWith("--") ? `${arg}=${next}` : arg + next);
-      i++;
-    } else out.push(arg);
+    if (arg.startsWith("--")) {
+      const eq = arg.indexOf("=");
+      const rawName = eq === -1 ? arg : arg.slice(0, eq);
+      const name = rawName.slice(2);
+      if (!Object.hasOwn(all, name)) throw usage(`unknown option '${rawName}'`);
+      if (eq !== -1) set(name, rawName, i, arg.slice(eq + 1), true);
+      else if (all[name]!.type === "boolean") set(name, rawName, i, undefined, false);
+      else {
+        set(name, rawName, i, next(i, rawName), false);
+        i++;
+      }
+    } else if (arg.startsWith("-") && arg !== "-") {
+      if (/^-[0-9]/.test(arg)) throw usage(`invalid argument '${arg}': negative numbers are not pids`);
+      // A group of short options: flags, the last of which may be a string option with its value.
+      for (let c = 1; c < arg.length; c++) {
+        const rawName = `-${arg[c]}`;
+        const name = short.get(arg[c]!);
+        if (name === undefined) throw usage(`unknown option '${rawName}'`);
+        if (all[name]!.type === "boolean") {
+          set(name, rawName, i, undefined, false);
+          continue;
+        }
+        if (c + 1 < arg.length) set(name, rawName, i, arg.slice(c + 1), true);
+        else {
+          set(name, rawName, i, next(i, rawName), false);
+          i++;
+        }
+        break;
+      }
+    } else {
+      positionals.push(arg);
+      tokens.push({ kind: "positional", index: i, value: arg });
+    }
   }
-  return out;
-}
-
-/** A short message for a `parseArgs` error (its own messages run over several lines). */
-function parseArgsMessage(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
-  const code = (e as { code?: unknown }).code;
-  const quoted = /'([^']+)'/.exec(e.message)?.[1];
-  const option = quoted?.split(/[ ,]/)[0];
-  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && option && /^-[0-9]/.test(option)) {
-    return `invalid argument '${option}': negative numbers are not pids`;
-  }
-  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && option) return `unknown option '${option}'`;
-  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && option) {
-    if (/does not take an argument/.test(e.message)) return `option '${option}' does not take a value`;
-    // Missing, or followed by something that looks like another option (`--timeout --then KILL`).
-    return `option '${option}' needs a value${
-      /ambiguous/.test(e.message) ? ` (write ${option}=<value>)` : ""
-    }`;
-  }
-  return e.message.split("\n")[0]!;
+  if (values["json"] === true) ctx.json = true;
+  return { values: values as never, positionals, tokens };
 }
 
 /** Process ids above this cannot exist (`pid_t` is a signed 32-bit integer). */

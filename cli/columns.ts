@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { ExitStatus } from "../mod.ts";
 import { type Align, type Cell, NONE, show, type Style, table } from "./format.ts";
 import { UsageError } from "./usage.ts";
 
@@ -22,6 +23,8 @@ export interface Column<R> {
   name: string;
   help: string;
   align?: Align;
+  /** The width its cells usually reach, for a table printed row by row as results come (`wait`). */
+  width?: number;
   cell(record: R, s: Style): Cell;
 }
 
@@ -86,6 +89,31 @@ export function renderTable<R>(format: TableFormat<R>, records: R[], s: Style, m
   }
   const out = table(header, rows, s, format.columns.map((c) => c.align ?? "left"), maxWidth);
   return format.noHeadings ? out.slice(out.indexOf("\n") + 1) : out;
+}
+
+/**
+ * A table printed row by row as its records come (`wait`): each column as wide as its title, its `width` and
+ * `widths[name]`, whichever is wider; the header comes with the first row.
+ */
+export function tableStream<R>(
+  format: TableFormat<R>,
+  s: Style,
+  widths: Record<string, number> = {},
+): (record: R) => string {
+  const title = (c: Column<R>): string => {
+    const w = Math.max(c.width ?? 0, widths[c.name] ?? 0);
+    return c.align === "right" ? c.name.padStart(w) : c.name.padEnd(w);
+  };
+  const padded = format.raw
+    ? format
+    : { ...format, columns: format.columns.map((c) => ({ ...c, name: title(c) })) };
+  let first = true;
+  return (record) => {
+    const out = renderTable(padded, [record], s);
+    const text = first || format.noHeadings ? out : out.slice(out.indexOf("\n") + 1);
+    first = false;
+    return text;
+  };
 }
 
 /** The help text listing a command's columns. */
@@ -197,13 +225,7 @@ export interface PsRecord {
 export const PS_COLUMNS: Columns<PsRecord> = {
   all: [
     { name: "PID", help: "the pid as the caller numbers it", align: "right", cell: (r) => String(r.pid) },
-    {
-      name: "PID:ID",
-      help: "the pid and pidfs id, as pidfd kill and util-linux >= 2.42 (kill, waitpid, nsenter) take them",
-      align: "right",
-      cell: (r) => r.id === null ? String(r.pid) : `${r.pid}:${r.id}`,
-    },
-    { name: "ID", help: "the pidfs id: never reused during a boot", align: "right", cell: (r) => show(r.id) },
+    ...identityColumns<PsRecord>(),
     {
       name: "NSPID",
       help: "the pid inside its own PID namespace",
@@ -243,4 +265,215 @@ export const PS_COLUMNS: Columns<PsRecord> = {
     },
   ],
   defaults: ["PID", "NSPID", "PIDNS", "LEVEL", "PPID", "USER", "COMMAND"],
+};
+
+/** One process, as `info --json` prints it. */
+export interface ProcessInfo {
+  pid: number;
+  tgid: number | null;
+  ppid: number | null;
+  uid: Ids;
+  gid: Ids;
+  user: string | null;
+  cgroupId: bigint | null;
+  id: bigint | null;
+  nspid: number[];
+  command: string;
+  argv: string[];
+}
+
+/** Four ids of a credential: real, effective, saved, filesystem. */
+export interface Ids {
+  real: number | null;
+  effective: number | null;
+  saved: number | null;
+  fs: number | null;
+}
+
+/** `real effective saved fs`, `-` for an unknown one. */
+export function idsText(x: Ids): string {
+  return [x.real, x.effective, x.saved, x.fs].map(show).join(" ");
+}
+
+/** The columns of `pidfd info` with `-o`, `-n` or `-r` (without them it prints one block per process). */
+export const INFO_COLUMNS: Columns<ProcessInfo> = {
+  all: [
+    { name: "PID", help: "the pid as the caller numbers it", align: "right", cell: (p) => String(p.pid) },
+    { name: "TGID", help: "its thread group (process) id", align: "right", cell: (p) => show(p.tgid) },
+    { name: "PPID", help: "the parent's pid", align: "right", cell: (p) => show(p.ppid) },
+    { name: "UID", help: "the effective user id", align: "right", cell: (p) => show(p.uid.effective) },
+    { name: "UIDS", help: "the real, effective, saved and filesystem user ids", cell: (p) => idsText(p.uid) },
+    { name: "GID", help: "the effective group id", align: "right", cell: (p) => show(p.gid.effective) },
+    {
+      name: "GIDS",
+      help: "the real, effective, saved and filesystem group ids",
+      cell: (p) => idsText(p.gid),
+    },
+    { name: "USER", help: "the effective user", cell: (p) => p.user ?? show(p.uid.effective) },
+    { name: "CGROUPID", help: "its cgroup's id", align: "right", cell: (p) => show(p.cgroupId) },
+    { name: "PIDFSID", help: "its pidfs id (Linux >= 6.9)", align: "right", cell: (p) => show(p.id) },
+    { name: "NSPID", help: "its pid in every PID namespace down to its own", cell: (p) => p.nspid.join(" ") },
+    { name: "COMMAND", help: "the command line", cell: (p) => p.command },
+  ],
+  defaults: ["PID", "TGID", "PPID", "USER", "CGROUPID", "PIDFSID", "NSPID", "COMMAND"],
+};
+
+/** An exit status, as `wait --json` and `kill --json` print it. */
+export interface ExitFields {
+  code: number | null;
+  signal: string | null;
+  coreDumped: boolean;
+  source: ExitStatus["source"];
+}
+
+/** One exit, as `wait --json` prints it. */
+export interface ExitRecord extends ExitFields {
+  pid: number;
+  /** The pidfs id (`null` before Linux 6.9): `<pid>:<id>` names this process for good. */
+  id: bigint | null;
+}
+
+/** The `PID:ID` and `ID` columns of a record with a pid and a pidfs id. */
+function identityColumns<R extends { pid: number; id: bigint | null }>(): Column<R>[] {
+  return [
+    {
+      name: "PID:ID",
+      help: "the pid and pidfs id, as pidfd kill and util-linux >= 2.42 (kill, waitpid, nsenter) take them",
+      align: "right",
+      cell: (r) => r.id === null ? String(r.pid) : `${r.pid}:${r.id}`,
+    },
+    { name: "ID", help: "the pidfs id: never reused during a boot", align: "right", cell: (r) => show(r.id) },
+  ];
+}
+
+/** `--ids`: the same columns, with `PID:ID` in place of `PID` among the defaults. */
+export function withIds<R>(columns: Columns<R>): Columns<R> {
+  return { ...columns, defaults: columns.defaults.map((name) => name === "PID" ? "PID:ID" : name) };
+}
+
+/** `exited with code 0`, `killed by SIGKILL (core dumped)`, or `exited (status unknown)`. */
+export function describeExit(status: Omit<ExitFields, "source">, s: Style): Cell {
+  if (status.code !== null) {
+    const text = `exited with code ${status.code}`;
+    return { text, paint: status.code === 0 ? s.green : s.yellow };
+  }
+  if (status.signal !== null) {
+    return { text: `killed by ${status.signal}${status.coreDumped ? " (core dumped)" : ""}`, paint: s.red };
+  }
+  return "exited (status unknown)";
+}
+
+/** The columns an exit status fills, for `wait` and `kill`. */
+function exitColumns<R>(exit: (r: R) => ExitFields | null, none: (r: R) => string): Column<R>[] {
+  return [
+    {
+      name: "EXIT",
+      help: "how it ended: its exit code or the signal that killed it",
+      width: 16,
+      cell: (r, s) => {
+        const e = exit(r);
+        return e === null ? none(r) : describeExit(e, s);
+      },
+    },
+    { name: "CODE", help: "its exit code", align: "right", width: 4, cell: (r) => show(exit(r)?.code) },
+    { name: "SIGNAL", help: "the signal that killed it", width: 9, cell: (r) => show(exit(r)?.signal) },
+    {
+      name: "SOURCE",
+      help: "who told the status: waitid (a child, or a zombie), pidfd-info (PIDFD_INFO_EXIT) or unknown",
+      width: 10,
+      cell: (r) => show(exit(r)?.source),
+    },
+  ];
+}
+
+/** The columns of `pidfd wait`. */
+export const WAIT_COLUMNS: Columns<ExitRecord> = {
+  all: [
+    { name: "PID", help: "the pid", align: "right", cell: (r) => String(r.pid) },
+    ...identityColumns<ExitRecord>(),
+    ...exitColumns<ExitRecord>((r) => r, () => NONE),
+  ],
+  defaults: ["PID", "EXIT"],
+};
+
+/** What happened to one process, as `kill --json` prints it. */
+export interface KillRecord {
+  pid: number;
+  /** The pidfs id (`null` before Linux 6.9). */
+  id: bigint | null;
+  /** The signals sent, in order. */
+  signals: string[];
+  /** The exit, when it was seen during a `--timeout`; `null` when not waited for or not seen. */
+  exit: ExitFields | null;
+  /** It exited but its parent has not reaped it (a zombie): nothing more is sent to it. */
+  unreaped: boolean;
+  /** With `--mrelease`: whether `process_mrelease` freed the memory (`false`: it was already gone). */
+  memoryReleased?: boolean;
+}
+
+/** The columns of `pidfd kill`. */
+export const KILL_COLUMNS: Columns<KillRecord> = {
+  all: [
+    { name: "PID", help: "the pid", align: "right", cell: (r) => String(r.pid) },
+    ...identityColumns<KillRecord>(),
+    { name: "SENT", help: "the signals sent, in order", cell: (r) => r.signals.join(",") || NONE },
+    ...exitColumns<KillRecord>(
+      (r) => r.exit,
+      (r) => r.unreaped ? "exited (not yet reaped by its parent)" : NONE,
+    ),
+    {
+      name: "RELEASED",
+      help: "with --mrelease: whether process_mrelease freed its memory",
+      cell: (r) => r.memoryReleased === undefined ? NONE : r.memoryReleased ? "yes" : "no",
+    },
+  ],
+  defaults: ["PID", "SENT", "EXIT"],
+};
+
+/** The resident set of a process, in bytes, from `/proc/<pid>/status`. */
+export interface Rss {
+  total: number;
+  anon: number;
+  file: number;
+  shmem: number;
+}
+
+/** One process, as `reclaim --json` prints it. */
+export interface ReclaimRecord {
+  pid: number;
+  advice: string;
+  /** The bytes the kernel advised (whole mappings, resident or not). */
+  advised: number;
+  before: Rss;
+  after: Rss;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)}M`;
+}
+
+function rssColumns(key: keyof Rss, title: string, what: string): Column<ReclaimRecord>[] {
+  return [
+    { name: `${title} BEFORE`, help: `${what} before`, align: "right", cell: (r) => mib(r.before[key]) },
+    { name: `${title} AFTER`, help: `${what} after`, align: "right", cell: (r) => mib(r.after[key]) },
+  ];
+}
+
+/** The columns of `pidfd reclaim`. */
+export const RECLAIM_COLUMNS: Columns<ReclaimRecord> = {
+  all: [
+    { name: "PID", help: "the pid", align: "right", cell: (r) => String(r.pid) },
+    { name: "ADVICE", help: "the advice given: cold or pageout", cell: (r) => r.advice },
+    {
+      name: "ADVISED",
+      help: "the bytes the kernel advised (whole mappings, resident or not)",
+      align: "right",
+      cell: (r) => mib(r.advised),
+    },
+    ...rssColumns("total", "RSS", "the resident set (VmRSS)"),
+    ...rssColumns("anon", "ANON", "its anonymous pages (RssAnon)"),
+    ...rssColumns("file", "FILE", "its file pages (RssFile)"),
+    ...rssColumns("shmem", "SHMEM", "its shared memory (RssShmem)"),
+  ],
+  defaults: ["PID", "ADVICE", "ADVISED", "RSS BEFORE", "RSS AFTER", "FILE BEFORE", "FILE AFTER"],
 };

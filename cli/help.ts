@@ -6,7 +6,16 @@
  */
 
 import type { Command } from "./context.ts";
-import { columnsHelp, NS_COLUMNS, PS_COLUMNS, TABLE_OPTIONS_HELP } from "./columns.ts";
+import {
+  columnsHelp,
+  INFO_COLUMNS,
+  KILL_COLUMNS,
+  NS_COLUMNS,
+  PS_COLUMNS,
+  RECLAIM_COLUMNS,
+  TABLE_OPTIONS_HELP,
+  WAIT_COLUMNS,
+} from "./columns.ts";
 
 const NS_SPEC = `NAMESPACES (<ns>)
   self              the caller's PID namespace
@@ -74,18 +83,22 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = Object.freeze({
     "info",
     "ids, credentials, cgroup, pidfs id, NSpid chain and command line of processes",
     `USAGE
-  pidfd info [--json] <pid>[:<id>]…
+  pidfd info [--json] [-o <columns>] [-n] [-r] <pid>[:<id>]…
 
 Prints, for each process: pid, tgid and ppid (as the caller numbers them), real/effective/saved/filesystem
 uids and gids, the cgroup v2 id, the pidfs id (a process identity never reused during a boot, Linux >= 6.9),
 the NSpid chain (its pid in every PID namespace from the caller's down to its own) and its command line.
 Everything is read through a pidfd opened first, so a recycled pid can never answer for another process.
 The pid:id line names the process for good, for 'pidfd kill', 'pidfd wait' and util-linux >= 2.42.
+With -o, -n or -r it prints a table instead, one row per process.
 
 OPTIONS
+${TABLE_OPTIONS_HELP}
 ${COMMON}
 
 ${PROCESS_SPEC}
+
+${columnsHelp(INFO_COLUMNS)}
 `,
     async () => (await import("./commands/info.ts")).info,
   ),
@@ -150,7 +163,7 @@ ${NS_SPEC}
     "wait",
     "wait for any processes (not only children) to exit, with their exit status",
     `USAGE
-  pidfd wait [--json] [--timeout <duration>] [--count <n>] [--ids] <pid>[:<id>]…
+  pidfd wait [--json] [-o <columns>] [-n] [-r] [--timeout <duration>] [--count <n>] [--ids] <pid>[:<id>]…
 
 Waits until the processes exit, whoever their parent is, and prints each exit as it happens: the exit code,
 or the signal that killed the process. The kernel tells the status of a process that is not the caller's
@@ -162,6 +175,7 @@ OPTIONS
   --timeout <d>     give up after this long: exit status 124, like timeout(1)
   --count <n>       stop after <n> of the processes have exited (default: all)
   --ids             print each process as <pid>:<id>
+${TABLE_OPTIONS_HELP}
 ${COMMON}
 
 ${DURATION}
@@ -174,6 +188,8 @@ are still waited for.
 EXIT STATUS
   0 all (or --count) processes exited; 1 all exited, but some pid could not be opened (already gone);
   2 a usage error; 124 timeout.
+
+${columnsHelp(WAIT_COLUMNS)}
 `,
     async () => (await import("./commands/wait.ts")).wait,
   ),
@@ -184,8 +200,9 @@ EXIT STATUS
   pidfd kill [--json] [-s <signal>] [--timeout <duration> --then <signal>]… [--ids] <pid>[:<id>]…
   pidfd kill [--json] -s KILL --mrelease <pid>[:<id>]…
 
-Sends <signal> (default TERM; -<signal> as the first argument, as in 'kill -9', is -s <signal>) through a pidfd opened once per process, so a pid that is reused meanwhile is
-never hit. With --timeout and --then it waits that long for the process to exit and sends the --then signal
+Sends <signal> (default TERM) through a pidfd opened once per process, so a pid that is reused meanwhile
+is never hit. -<signal> as the first argument, as in 'kill -9 <pid>', is -s <signal>; as in util-linux
+kill, only as the first (there a later -9 is process group 9, which no pidfd can name). With --timeout and --then it waits that long for the process to exit and sends the --then signal
 if it has not; pairs may repeat, as in util-linux 'kill --timeout', e.g.
   pidfd kill -s TERM --timeout 5s --then INT --timeout 5s --then KILL 4242
 Nothing more is sent once the process has exited, zombies included (exited, not yet reaped), and nothing
@@ -198,11 +215,14 @@ OPTIONS
   --ids             print each process as <pid>:<id>
   --mrelease        with -s KILL: free each killed process's memory at once (process_mrelease, Linux >= 5.15)
                     instead of when its exit has unwound, like 'pkill --mrelease'
+${TABLE_OPTIONS_HELP}
 ${COMMON}
 
 ${DURATION} Note that util-linux 'kill --timeout' takes milliseconds: write 1000ms, not 1000.
 
 ${PROCESS_SPEC}
+
+${columnsHelp(KILL_COLUMNS)}
 `,
     async () => (await import("./commands/kill.ts")).kill,
   ),
@@ -263,7 +283,7 @@ ${NS_SPEC}
     "reclaim",
     "reclaim processes' memory (process_madvise), with their RSS before and after",
     `USAGE
-  pidfd reclaim [--json] [--advice cold|pageout] <pid>[:<id>]…
+  pidfd reclaim [--json] [-o <columns>] [-n] [-r] [--advice cold|pageout] <pid>[:<id>]…
 
 Advises every mapping of each process through process_madvise(2) (Linux >= 5.10) and prints the bytes
 advised and the resident set (VmRSS, and its file-backed part RssFile) before and after, read through a
@@ -274,7 +294,10 @@ Another process's memory needs PTRACE_MODE_READ over it (the same user, or CAP_S
 
 OPTIONS
   --advice <a>      pageout (default) or cold
+${TABLE_OPTIONS_HELP}
 ${COMMON}
+
+${columnsHelp(RECLAIM_COLUMNS)}
 `,
     async () => (await import("./commands/reclaim.ts")).reclaim,
   ),

@@ -8,9 +8,9 @@
  * @module
  */
 
-import { fstatSync, writeSync } from "node:fs";
 import process from "node:process";
 import { isBun } from "../ffi/runtime.ts";
+import { bunIsatty, bunWrite, Errno } from "../ffi/stdio.ts";
 
 const encoder = new TextEncoder();
 
@@ -41,18 +41,8 @@ export function interrupted(): Promise<void> & Disposable {
 
 /** Whether file descriptor 1 (stdout) or 2 (stderr) is a terminal. */
 export function isTerminal(fd: 1 | 2): boolean {
-  if (isBun) {
-    // Bun's process.stdout costs milliseconds to set up: ask it only about what can be a terminal, a
-    // character device other than a memory device (/dev/null, major 1).
-    let st;
-    try {
-      st = fstatSync(fd);
-    } catch {
-      return false;
-    }
-    if (!st.isCharacterDevice() || Math.floor(Number(st.rdev) / 256) % 4096 === 1) return false;
-    return (fd === 1 ? process.stdout : process.stderr).isTTY === true;
-  }
+  // Bun's process.stdout costs milliseconds to set up: ask libc.
+  if (isBun) return bunIsatty(fd);
   return (fd === 1 ? Deno.stdout : Deno.stderr).isTerminal();
 }
 
@@ -82,28 +72,25 @@ export function noColor(): boolean {
 export function write(fd: 1 | 2, text: string): void {
   let bytes = encoder.encode(text);
   while (bytes.length > 0) {
-    try {
-      const n = isBun ? writeSync(fd, bytes) : (fd === 1 ? Deno.stdout : Deno.stderr).writeSync(bytes);
-      bytes = bytes.subarray(n);
-    } catch (e) {
-      if (isBrokenPipe(e)) return;
-      if (!isWouldBlock(e)) throw e;
-      Atomics.wait(pause, 0, 0, 1);
+    const n = isBun ? bunWrite(fd, bytes) : denoWrite(fd, bytes);
+    if (n >= 0) bytes = bytes.subarray(n);
+    else if (n === -Errno.EPIPE) return;
+    else if (n === -Errno.EAGAIN) Atomics.wait(pause, 0, 0, 1);
+    else if (n !== -Errno.EINTR) {
+      throw new Error(`cannot write to ${fd === 1 ? "stdout" : "stderr"}: errno ${-n}`);
     }
   }
 }
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
-function errorCode(e: unknown): unknown {
-  return e instanceof Error ? (e as { code?: unknown }).code : undefined;
-}
-
-function isBrokenPipe(e: unknown): boolean {
-  return errorCode(e) === "EPIPE" || (e instanceof Error && e.name === "BrokenPipe");
-}
-
-function isWouldBlock(e: unknown): boolean {
-  return errorCode(e) === "EAGAIN" || errorCode(e) === "EWOULDBLOCK" ||
-    (e instanceof Error && e.name === "WouldBlock");
+/** `Deno.stdout.writeSync` or `Deno.stderr.writeSync`, its errors as `-errno` like {@link bunWrite}. */
+function denoWrite(fd: 1 | 2, bytes: Uint8Array): number {
+  try {
+    return (fd === 1 ? Deno.stdout : Deno.stderr).writeSync(bytes);
+  } catch (e) {
+    if (e instanceof Error && e.name === "BrokenPipe") return -Errno.EPIPE;
+    if (e instanceof Error && e.name === "WouldBlock") return -Errno.EAGAIN;
+    throw e;
+  }
 }

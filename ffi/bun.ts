@@ -1,8 +1,8 @@
 /**
  * The Bun backend: `bun:ffi` over the shared symbol table, translated mechanically.
  *
- * `bun:ffi` is never imported here: `ffi/mod.ts` imports it through a variable specifier and passes the module
- * in, so `deno check` and JSR never try to resolve it. {@link BunFfi} declares the little this file uses.
+ * `bun:ffi` is never imported statically: {@link requireBunFfi} loads it through a variable specifier, so
+ * `deno check` and JSR never try to resolve it. {@link BunFfi} declares the little this file uses.
  *
  * @module
  */
@@ -25,6 +25,39 @@ export interface BunFfi {
   read: { i32(ptr: number, offset?: number): number; ptr(ptr: number, offset?: number): number };
   ptr(buffer: ArrayBufferView): number;
   CString: new (ptr: number) => { toString(): string };
+}
+
+// A variable specifier: deno check and JSR never try to resolve `bun:ffi`.
+const BUN_FFI = "bun:ffi";
+
+/**
+ * Loads `bun:ffi` (under Bun only) through Bun's synchronous `import.meta.require`, so that no module here has a
+ * top-level await (which would keep `bun build --compile --bytecode` from compiling the tool ahead of time).
+ */
+export function requireBunFfi(): BunFfi {
+  return (import.meta as unknown as { require(id: string): unknown }).require(BUN_FFI) as BunFfi;
+}
+
+/**
+ * Opens only the given required symbols of the table, with one `dlopen`, wrapped so that failures return
+ * `-errno`: for a caller that needs a few symbols before (or without) the whole library.
+ */
+export function bunSymbols<K extends Exclude<keyof typeof SYMBOLS, "__errno_location">>(
+  ffi: BunFfi,
+  path: string,
+  keys: K[],
+): Pick<Libc, K> {
+  const defs: Record<string, BunSymbolDef> = { __errno_location: { args: [], returns: "ptr" } };
+  for (const key of keys) {
+    const def = SYMBOLS[key];
+    defs[key] = { args: def.parameters.map(bunType), returns: bunType(def.result) };
+  }
+  const lib = ffi.dlopen(path, defs);
+  const errnoLocation = lib.symbols["__errno_location"]!();
+  const errno = (): number => ffi.read.i32(errnoLocation, 0);
+  const out: Record<string, unknown> = {};
+  for (const key of keys) out[key] = withErrno(lib.symbols[key]!, defs[key]!.args.length, errno);
+  return out as Pick<Libc, K>;
 }
 
 /** Deno type names to Bun's: pointers become `ptr`, numeric types keep their names. */

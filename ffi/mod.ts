@@ -5,14 +5,11 @@
  * @module
  */
 
-import { bunBackend, type BunFfi, bunMemory } from "./bun.ts";
+import { bunBackend, bunMemory, requireBunFfi } from "./bun.ts";
 import { type Arch, SYSCALLS } from "./constants.ts";
 import { denoBackend, denoMemory } from "./deno.ts";
 import { isBun } from "./runtime.ts";
 import { type Libc, LIBC_PATH, type Memory } from "./symbols.ts";
-
-// A variable specifier: deno check and JSR never try to resolve `bun:ffi`.
-const BUN_FFI = "bun:ffi";
 
 function detectArch(): Arch {
   const arch = isBun
@@ -29,10 +26,10 @@ export const arch: Arch = detectArch();
 /** Syscall numbers for this architecture. */
 export const SYS: (typeof SYSCALLS)[Arch] = SYSCALLS[arch];
 
-async function load(): Promise<{ libc: Libc; memory: Memory }> {
+function load(): { libc: Libc; memory: Memory } {
   try {
     if (!isBun) return { libc: denoBackend(LIBC_PATH), memory: denoMemory };
-    const ffi = await import(BUN_FFI) as BunFfi;
+    const ffi = requireBunFfi();
     return { libc: bunBackend(ffi, LIBC_PATH), memory: bunMemory(ffi) };
   } catch (cause) {
     if (cause instanceof Error && cause.name === "NotCapable") throw cause; // Deno without --allow-ffi
@@ -40,7 +37,7 @@ async function load(): Promise<{ libc: Libc; memory: Memory }> {
   }
 }
 
-const backend = await load();
+const backend = load();
 
 /** libc, through the backend of the running runtime. Every call returns its result or `-errno`. */
 export const libc: Libc = backend.libc;

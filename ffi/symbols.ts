@@ -119,6 +119,8 @@ export const SYMBOLS = {
   },
   /** ssize_t write(int fd, const void *buf, size_t count); */
   write: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  /** int isatty(int fd); 1 for a terminal, else 0 */
+  isatty: { parameters: ["i32"], result: "i32" },
   /** int epoll_create1(int flags); */
   epoll_create1: { parameters: ["i32"], result: "i32" },
   /** int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event); */

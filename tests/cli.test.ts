@@ -1284,6 +1284,67 @@ for (const v of variants) {
       for (const command of ["ps", "ns"]) assert.match(ok(v, [command, "--help"]), /^COLUMNS \(default: /m);
     });
 
+    test("info, wait, kill and reclaim take -o, -n and -r too", async () => {
+      const pid = process.pid;
+      const truth = psTruth(pid);
+      assert.equal(
+        ok(v, ["info", "-n", "-r", "-o", "PID,PPID,USER,COMMAND", String(pid)]),
+        `${pid} ${truth.ppid} ${truth.user} ${truth.args.replaceAll(" ", "\\x20")}\n`,
+      );
+      // Short flags group, the last one taking the rest as its value; --name=value.
+      assert.equal(ok(v, ["info", "-nroPID,TGID", String(pid)]), `${pid} ${pid}\n`);
+      assert.equal(ok(v, ["info", "-nr", "--output=PID", String(pid)]), `${pid}\n`);
+      const info = ok(v, ["info", "-o", "pid,tgid", String(pid)]).split("\n");
+      assert.match(info[0]!, /^ *PID +TGID$/);
+      assert.match(info[1]!, new RegExp(`^ *${pid} +${pid}$`));
+
+      const reclaim = ok(v, ["reclaim", "--advice", "cold", "-r", "-o", "PID,ADVICE", String(pid)]);
+      assert.equal(reclaim, `PID ADVICE\n${pid} cold\n`);
+
+      const s = await sleeper();
+      const waiting = startCli(v, ["wait", "-r", "-o", "PID,CODE,SIGNAL", String(s.pid)]);
+      try {
+        await holdsPidfd(waiting.child.pid!, s.pid);
+        const r = runCli(v, ["kill", "-s", "KILL", "-n", "-r", "-o", "SENT,PID", String(s.pid)]);
+        assert.equal(r.stdout, `SIGKILL ${s.pid}\n`, r.stderr);
+        const w = await waiting.done;
+        assert.equal(w.status, 0, w.stderr);
+        assert.equal(w.stdout, `PID CODE SIGNAL\n${s.pid} - SIGKILL\n`);
+      } finally {
+        await waiting.kill();
+        await s.kill();
+      }
+      for (const command of ["info", "wait", "kill", "reclaim"]) {
+        const help = ok(v, [command, "--help"]);
+        assert.match(help, /^COLUMNS \(default: /m, command);
+        assert.match(help, /^ {2}-o, --output <list>/m, command);
+        const r = runCli(v, [command, "-o", "PID,BOGUS", "1"]);
+        assert.equal(r.status, 2, command);
+        assert.match(r.stderr, /unknown column 'BOGUS'/, command);
+      }
+    });
+
+    test("kill <pid> -9 is refused with the reason, as util-linux takes -<n> there for a process group", async () => {
+      const s = await sleeper();
+      try {
+        for (const args of [[String(s.pid), "-9"], ["-s", "TERM", String(s.pid), "-KILL"]]) {
+          const r = runCli(v, ["kill", ...args]);
+          assert.equal(r.status, 2, args.join(" "));
+          assert.match(
+            r.stderr,
+            /^pidfd: '-(9|KILL)' after other arguments: a signal as -<signal> goes first/,
+          );
+        }
+        assert.match(readText(`/proc/${s.pid}/stat`), /\) S /, "nothing was sent");
+        // The value of -s is checked as a signal, not taken for one after other arguments.
+        const r = runCli(v, ["kill", "-s", "-9", String(s.pid)]);
+        assert.equal(r.status, 2);
+        assert.match(r.stderr, /invalid signal '-9'/);
+      } finally {
+        await s.kill();
+      }
+    });
+
     test("kill --help fits in 80 columns", () => {
       for (const command of ["info", "ns", "translate", "init-pid", "wait", "kill", "ps", "peer"]) {
         for (const line of ok(v, [command, "--help"]).split("\n")) {

@@ -6,37 +6,25 @@
 
 import { parseCommand, parseProcessSpecs, type ProcessSpec, processText } from "../args.ts";
 import type { Context } from "../context.ts";
+import {
+  idsText,
+  INFO_COLUMNS,
+  type ProcessInfo,
+  renderTable,
+  TABLE_OPTIONS,
+  tableFormat,
+} from "../columns.ts";
 import { json, pairs, show } from "../format.ts";
 import { commandOf, openPid, pidfsId, userName } from "../procs.ts";
 import { EXIT } from "../usage.ts";
 
-/** Four ids of a credential: real, effective, saved, filesystem. */
-export interface Ids {
-  real: number | null;
-  effective: number | null;
-  saved: number | null;
-  fs: number | null;
-}
-
-/** One process, as `info --json` prints it. */
-export interface ProcessInfo {
-  pid: number;
-  tgid: number | null;
-  ppid: number | null;
-  uid: Ids;
-  gid: Ids;
-  user: string | null;
-  cgroupId: bigint | null;
-  id: bigint | null;
-  nspid: number[];
-  command: string;
-  argv: string[];
-}
-
 /** Runs `pidfd info`. */
 export function info(args: string[], ctx: Context): number {
-  const { positionals } = parseCommand(ctx, "info", args, {});
+  const { values, positionals } = parseCommand(ctx, "info", args, TABLE_OPTIONS);
   const specs = parseProcessSpecs(positionals, "info");
+  // A table with -o, -n or -r; one block of fields per process without them.
+  const tabular = values.output !== undefined || values.noheadings === true || values.raw === true;
+  const format = tableFormat(values, INFO_COLUMNS, "info");
   let status: number = EXIT.OK;
   const processes: ProcessInfo[] = [];
   for (const spec of specs) {
@@ -48,7 +36,9 @@ export function info(args: string[], ctx: Context): number {
     }
   }
   if (ctx.json) ctx.out(json({ processes }));
-  else ctx.out(processes.map((p) => pairs(rows(p), ctx.style)).join("\n"));
+  else if (tabular) {
+    if (processes.length > 0) ctx.out(renderTable(format, processes, ctx.style));
+  } else ctx.out(processes.map((p) => pairs(rows(p), ctx.style)).join("\n"));
   return status;
 }
 
@@ -73,17 +63,13 @@ function describe(spec: ProcessSpec): ProcessInfo {
   };
 }
 
-function ids(x: Ids): string {
-  return [x.real, x.effective, x.saved, x.fs].map(show).join(" ");
-}
-
 function rows(p: ProcessInfo): [string, string][] {
   return [
     ["pid", String(p.pid)],
     ["tgid", show(p.tgid)],
     ["ppid", show(p.ppid)],
-    ["uid r/e/s/fs", ids(p.uid) + (p.user === null ? "" : ` (${p.user})`)],
-    ["gid r/e/s/fs", ids(p.gid)],
+    ["uid r/e/s/fs", idsText(p.uid) + (p.user === null ? "" : ` (${p.user})`)],
+    ["gid r/e/s/fs", idsText(p.gid)],
     ["cgroup id", show(p.cgroupId)],
     ["pidfs id", show(p.id)],
     ["pid:id", processText(p.pid, p.id)],

@@ -1,6 +1,6 @@
 /**
- * `pidfd kill [-s <signal>] [--timeout <d> --then <signal>]… [--mrelease] [--ids] <pid>[:<id>]…`: race-free signalling with
- * escalation, and with SIGKILL the killed processes' memory released at once.
+ * `pidfd kill [-s <signal>] [--timeout <d> --then <signal>]… [--mrelease] [--ids] <pid>[:<id>]…`: race-free
+ * signalling with escalation, and with SIGKILL the killed processes' memory released at once.
  *
  * @module
  */
@@ -12,16 +12,23 @@ import {
   parseDuration,
   parseProcessSpecs,
   parseSignal,
-  processText,
   timeoutSignal,
   type Token,
 } from "../args.ts";
 import type { Context } from "../context.ts";
-import { json, NONE, type Style, table } from "../format.ts";
+import {
+  KILL_COLUMNS,
+  type KillRecord,
+  renderTable,
+  TABLE_OPTIONS,
+  type TableFormat,
+  tableFormat,
+  withIds,
+} from "../columns.ts";
+import { json } from "../format.ts";
 import { interrupted } from "../io.ts";
 import { openPid, pidfsId } from "../procs.ts";
 import { EXIT, UsageError } from "../usage.ts";
-import { describeExit, type ExitRecord } from "./wait.ts";
 
 /** One escalation step: wait this long for the exit, then send this signal. */
 interface Step {
@@ -29,24 +36,10 @@ interface Step {
   signal: ParsedSignal;
 }
 
-/** What happened to one process, as `kill --json` prints it. */
-export interface KillRecord {
-  pid: number;
-  /** The pidfs id (`null` before Linux 6.9): `<pid>:<id>` names this process for good. */
-  id: bigint | null;
-  /** The signals sent, in order. */
-  signals: string[];
-  /** The exit, when it was seen during a `--timeout`; `null` when not waited for or not seen. */
-  exit: Omit<ExitRecord, "pid" | "id"> | null;
-  /** It exited but its parent has not reaped it (a zombie): nothing more is sent to it. */
-  unreaped: boolean;
-  /** With `--mrelease`: whether `process_mrelease` freed the memory (`false`: it was already gone). */
-  memoryReleased?: boolean;
-}
-
 /** Runs `pidfd kill`. */
 export async function kill(args: string[], ctx: Context): Promise<number> {
   const { values, positionals, tokens } = parseCommand(ctx, "kill", signalShorthand(args), {
+    ...TABLE_OPTIONS,
     signal: { type: "string", short: "s" },
     timeout: { type: "string", multiple: true },
     then: { type: "string", multiple: true },
@@ -63,7 +56,7 @@ export async function kill(args: string[], ctx: Context): Promise<number> {
     );
   }
   const specs = parseProcessSpecs(positionals, "kill");
-  const ids = values.ids === true;
+  const format = tableFormat(values, values.ids ? withIds(KILL_COLUMNS) : KILL_COLUMNS, "kill");
 
   let status: number = EXIT.OK;
   // Open every pidfd before the first signal: each then refers to its process for good.
@@ -97,19 +90,15 @@ export async function kill(args: string[], ctx: Context): Promise<number> {
         exit: null,
         unreaped: false,
       }));
-      report(ctx, records, [], ids);
+      report(ctx, format, records);
       return EXIT.INTERRUPTED;
     }
     const records: KillRecord[] = [];
-    const exits: (ExitStatus | null)[] = [];
     for (const r of results) {
       if (r === null) status = EXIT.FAILURE;
-      else {
-        records.push(r.record);
-        exits.push(r.exit);
-      }
+      else records.push(r);
     }
-    report(ctx, records, exits, ids);
+    report(ctx, format, records);
     return status;
   } finally {
     for (const pidfd of targets) pidfd.close();
@@ -117,37 +106,46 @@ export async function kill(args: string[], ctx: Context): Promise<number> {
 }
 
 /** Prints the records: JSON, or a table (nothing when no process was signalled). */
-function report(ctx: Context, records: KillRecord[], exits: (ExitStatus | null)[], ids: boolean): void {
+function report(ctx: Context, format: TableFormat<KillRecord>, records: KillRecord[]): void {
   if (ctx.json) ctx.out(json({ processes: records }));
-  else if (records.length > 0) {
-    const row = (r: KillRecord, i: number): string[] => [
-      ids ? processText(r.pid, r.id) : String(r.pid),
-      r.signals.join(",") || NONE,
-      exitText(r, exits[i], ctx.style),
-    ];
-    const rows = records.map(row);
-    ctx.out(table(["PID", "SENT", "EXIT"], rows, ctx.style, ["right"]));
-  }
-}
-
-function exitText(r: KillRecord, exit: ExitStatus | null | undefined, s: Style): string {
-  if (exit !== null && exit !== undefined) return describeExit(exit, s);
-  return r.unreaped ? "exited (not yet reaped by its parent)" : NONE;
+  else if (records.length > 0) ctx.out(renderTable(format, records, ctx.style));
 }
 
 /**
- * util-linux `kill -9 <pid>` and `kill -KILL <pid>`: a leading `-<signal>` (before any other argument) is
- * `-s <signal>`.
+ * util-linux `kill -9 <pid>` and `kill -KILL <pid>`: a leading `-<signal>` (the first argument) is
+ * `-s <signal>`. As in util-linux, only the first: there a later `-9` is a process group (pid -9), which a
+ * pidfd cannot name, so it is refused with the reason.
  */
 function signalShorthand(args: string[]): string[] {
+  const end = args.indexOf("--");
+  args.slice(1, end === -1 ? args.length : end).forEach((arg, i) => {
+    if (isSignal(arg) && !VALUE_OPTIONS.has(args[i]!)) {
+      throw new UsageError(
+        `'${arg}' after other arguments: a signal as -<signal> goes first (pidfd kill ${arg} <pid>…, as in ` +
+          `util-linux kill, where a later one is a process group), or anywhere as -s ${arg.slice(1)}`,
+        "kill",
+      );
+    }
+  });
   const first = args[0];
-  if (
-    first !== undefined && /^-(?:[0-9]+|[A-Za-z][A-Za-z0-9+-]*)$/.test(first) && first !== "-h" &&
-    first !== "-s"
-  ) {
-    return ["-s", first.slice(1), ...args.slice(1)];
+  return first !== undefined && SHORTHAND.test(first) ? ["-s", first.slice(1), ...args.slice(1)] : args;
+}
+
+/** `-<number>` or `-<name>` (two characters at least: `-h`, `-s`, `-n`, `-r`, `-o` are options). */
+const SHORTHAND = /^-(?:[0-9]+|[A-Za-z][A-Za-z0-9+-]+)$/;
+
+/** The options of `kill` that take a value (the argument after them is theirs). */
+const VALUE_OPTIONS = new Set(["-s", "--signal", "--timeout", "--then", "-o", "--output"]);
+
+/** Whether an argument is `-<signal>`: a number or a signal name that `-s` accepts. */
+function isSignal(arg: string): boolean {
+  if (!SHORTHAND.test(arg)) return false;
+  try {
+    parseSignal(arg.slice(1), "kill");
+    return true;
+  } catch {
+    return false;
   }
-  return args;
 }
 
 const SIGKILL = signalNumber("SIGKILL");
@@ -194,22 +192,19 @@ async function escalate(
   mrelease: boolean,
   signals: string[],
   fail: (pid: number, error: unknown) => void,
-): Promise<{ record: KillRecord; exit: ExitStatus | null } | null> {
+): Promise<KillRecord | null> {
   const pid = pidfd.pid;
   const id = pidfsId(pidfd);
   let memoryReleased: boolean | undefined;
-  const done = (exit: ExitStatus | null, unreaped = false) => ({
-    record: {
-      pid,
-      id,
-      signals,
-      exit: exit === null
-        ? null
-        : { code: exit.code, signal: exit.signal, coreDumped: exit.coreDumped, source: exit.source },
-      unreaped,
-      ...(memoryReleased === undefined ? {} : { memoryReleased }),
-    },
-    exit,
+  const done = (exit: ExitStatus | null, unreaped = false): KillRecord => ({
+    pid,
+    id,
+    signals,
+    exit: exit === null
+      ? null
+      : { code: exit.code, signal: exit.signal, coreDumped: exit.coreDumped, source: exit.source },
+    unreaped,
+    ...(memoryReleased === undefined ? {} : { memoryReleased }),
   });
   try {
     pidfd.sendSignal(signal.number);

@@ -9,38 +9,32 @@ import type { MemoryAdvice, Pidfd } from "../../mod.ts";
 import { intsField } from "../../procfs.ts";
 import { parseCommand, parseProcessSpecs } from "../args.ts";
 import type { Context } from "../context.ts";
-import { json, table } from "../format.ts";
+import {
+  RECLAIM_COLUMNS,
+  type ReclaimRecord,
+  renderTable,
+  type Rss,
+  TABLE_OPTIONS,
+  tableFormat,
+} from "../columns.ts";
+import { json } from "../format.ts";
 import { openPid } from "../procs.ts";
 import { EXIT, UsageError } from "../usage.ts";
 
 const ADVICES: readonly MemoryAdvice[] = ["cold", "pageout"];
 
-/** The resident set of a process, in bytes, from `/proc/<pid>/status`. */
-export interface Rss {
-  total: number;
-  anon: number;
-  file: number;
-  shmem: number;
-}
-
-/** One process, as `reclaim --json` prints it. */
-export interface ReclaimRecord {
-  pid: number;
-  advice: MemoryAdvice;
-  /** The bytes the kernel advised (whole mappings, resident or not). */
-  advised: number;
-  before: Rss;
-  after: Rss;
-}
-
 /** Runs `pidfd reclaim`. */
 export function reclaim(args: string[], ctx: Context): number {
-  const { values, positionals } = parseCommand(ctx, "reclaim", args, { advice: { type: "string" } });
+  const { values, positionals } = parseCommand(ctx, "reclaim", args, {
+    ...TABLE_OPTIONS,
+    advice: { type: "string" },
+  });
   const advice = (values.advice ?? "pageout") as MemoryAdvice;
   if (!ADVICES.includes(advice)) {
     throw new UsageError(`invalid advice '${values.advice}': expected cold or pageout`, "reclaim");
   }
   const specs = parseProcessSpecs(positionals, "reclaim");
+  const format = tableFormat(values, RECLAIM_COLUMNS, "reclaim");
   let status: number = EXIT.OK;
   const records: ReclaimRecord[] = [];
   for (const spec of specs) {
@@ -56,23 +50,7 @@ export function reclaim(args: string[], ctx: Context): number {
   }
   if (ctx.json) ctx.out(json({ processes: records }));
   else if (records.length > 0) {
-    const rows = records.map((r) => [
-      String(r.pid),
-      r.advice,
-      mib(r.advised),
-      mib(r.before.total),
-      mib(r.after.total),
-      mib(r.before.file),
-      mib(r.after.file),
-    ]);
-    ctx.out(
-      table(
-        ["PID", "ADVICE", "ADVISED", "RSS BEFORE", "RSS AFTER", "FILE BEFORE", "FILE AFTER"],
-        rows,
-        ctx.style,
-        ["right", "left", "right", "right", "right", "right", "right"],
-      ),
-    );
+    ctx.out(renderTable(format, records, ctx.style));
   }
   return status;
 }
@@ -83,8 +61,4 @@ function rssOf(pidfd: Pidfd): Rss {
   const status = dir.readText("status");
   const kb = (key: string): number => (intsField(status, key)?.[0] ?? 0) * 1024;
   return { total: kb("VmRSS"), anon: kb("RssAnon"), file: kb("RssFile"), shmem: kb("RssShmem") };
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(1)}M`;
 }

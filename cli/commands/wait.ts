@@ -1,5 +1,5 @@
 /**
- * `pidfd wait [--timeout <d>] [--count <n>] <pid>…`: wait for any processes to exit.
+ * `pidfd wait [--timeout <d>] [--count <n>] [--ids] <pid>[:<id>]…`: wait for any processes to exit.
  *
  * @module
  */
@@ -11,28 +11,25 @@ import {
   parseCount,
   parseDuration,
   parseProcessSpecs,
-  processText,
   timeoutSignal,
 } from "../args.ts";
 import type { Context } from "../context.ts";
-import { json, type Style } from "../format.ts";
+import {
+  type ExitRecord,
+  TABLE_OPTIONS,
+  tableFormat,
+  tableStream,
+  WAIT_COLUMNS,
+  withIds,
+} from "../columns.ts";
+import { json } from "../format.ts";
 import { openPid, pidfsId } from "../procs.ts";
 import { EXIT, UsageError } from "../usage.ts";
-
-/** One exit, as `wait --json` prints it. */
-export interface ExitRecord {
-  pid: number;
-  /** The pidfs id (`null` before Linux 6.9): `<pid>:<id>` names this process for good. */
-  id: bigint | null;
-  code: number | null;
-  signal: string | null;
-  coreDumped: boolean;
-  source: ExitStatus["source"];
-}
 
 /** Runs `pidfd wait`. */
 export async function wait(args: string[], ctx: Context): Promise<number> {
   const { values, positionals } = parseCommand(ctx, "wait", args, {
+    ...TABLE_OPTIONS,
     timeout: { type: "string" },
     count: { type: "string" },
     ids: { type: "boolean" },
@@ -44,6 +41,7 @@ export async function wait(args: string[], ctx: Context): Promise<number> {
   if (count > pids.length) {
     throw new UsageError(`--count ${count} is more than the ${pids.length} processes given`, "wait");
   }
+  const format = tableFormat(values, values.ids ? withIds(WAIT_COLUMNS) : WAIT_COLUMNS, "wait");
 
   // Open every pidfd first: from then on each refers to its process for good, whatever happens to the pids.
   // A pid that cannot be opened (gone already) is reported, and the others are still waited for.
@@ -66,11 +64,11 @@ export async function wait(args: string[], ctx: Context): Promise<number> {
     }
 
     const exited: ExitRecord[] = [];
-    const label = (p: Pidfd): string => values.ids ? processText(p.pid, pidfsId(p)) : String(p.pid);
-    const width = Math.max(3, ...pids.map((p) => String(p).length), ...pidfds.map((p) => label(p).length));
-    const line = (pid: string, text: string): string => `${pid.padStart(width)}  ${text}\n`;
     // The header comes with the first exit: a timeout or Ctrl-C before any leaves no bare header behind.
-    let header = ctx.json;
+    const row = tableStream(format, ctx.style, {
+      PID: Math.max(...pids.map((p) => String(p).length)),
+      "PID:ID": Math.max(...pidfds.map((p) => `${p.pid}:${pidfsId(p)}`.length)),
+    });
     let timedOut = false;
     try {
       const wanted = Math.max(0, count - gone.length);
@@ -79,9 +77,7 @@ export async function wait(args: string[], ctx: Context): Promise<number> {
         for await (const { pidfd, status } of exits(pidfds, options)) {
           const record = { pid: pidfd.pid, id: pidfsId(pidfd), ...pick(status) };
           exited.push(record);
-          if (!header) ctx.out(ctx.style.bold(line(values.ids ? "PID:ID" : "PID", "EXIT").trimEnd()) + "\n");
-          header = true;
-          if (!ctx.json) ctx.out(line(label(pidfd), describeExit(status, ctx.style)));
+          if (!ctx.json) ctx.out(row(record));
           if (exited.length >= wanted) break;
         }
       }
@@ -114,16 +110,4 @@ export async function wait(args: string[], ctx: Context): Promise<number> {
 
 function pick(status: ExitStatus): Omit<ExitRecord, "pid" | "id"> {
   return { code: status.code, signal: status.signal, coreDumped: status.coreDumped, source: status.source };
-}
-
-/** `exited with code 0`, `killed by SIGKILL (core dumped)`, or `exited (status unknown)`. */
-export function describeExit(status: ExitStatus, s: Style): string {
-  if (status.code !== null) {
-    const text = `exited with code ${status.code}`;
-    return status.code === 0 ? s.green(text) : s.yellow(text);
-  }
-  if (status.signal !== null) {
-    return s.red(`killed by ${status.signal}${status.coreDumped ? " (core dumped)" : ""}`);
-  }
-  return "exited (status unknown)";
 }
