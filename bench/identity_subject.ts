@@ -5,14 +5,31 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { DIRENT64, libc, O_DIRECTORY, pidfd_open } from "../ffi/mod.ts";
-import { listDir, openPath } from "../src/procfs.ts";
+import { listDir, openPath, readText } from "../src/procfs.ts";
 
 /** The number of processes the enumeration benchmarks run over. */
 export const TARGET = 2000;
 
-/** Starts idle processes until about {@link TARGET} exist; `close` kills them (their own process group). */
+/**
+ * The processes that are alive, not zombies: the sleepers of an earlier run, killed but not reaped yet, would
+ * count once and then vanish in the middle of the measurement.
+ */
+function living(): number {
+  let n = 0;
+  for (const name of listDir("/proc")) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    try {
+      if (!/\) [ZX] /.test(readText(`/proc/${name}/stat`))) n++;
+    } catch {
+      // gone
+    }
+  }
+  return n;
+}
+
+/** Starts idle processes until about {@link TARGET} live; `close` kills them (their own process group). */
 export async function manyProcesses(): Promise<{ count: number; close(): void }> {
-  const have = listDir("/proc").filter((n) => /^[0-9]+$/.test(n)).length;
+  const have = living();
   const missing = Math.max(0, TARGET - have);
   const group = spawn(
     "sh",
@@ -23,10 +40,10 @@ export async function manyProcesses(): Promise<{ count: number; close(): void }>
     },
   );
   for (let i = 0; i < 600; i++) {
-    if (listDir("/proc").filter((n) => /^[0-9]+$/.test(n)).length >= have + missing) break;
+    if (living() >= have + missing) break;
     await new Promise((r) => setTimeout(r, 10));
   }
-  const count = listDir("/proc").filter((n) => /^[0-9]+$/.test(n)).length;
+  const count = living();
   return {
     count,
     close: () => {

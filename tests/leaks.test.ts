@@ -43,8 +43,10 @@ describe("fd hygiene", () => {
     const [cmd, ...args] = scriptCommand(fixture, flags);
     const r = spawnSync(cmd!, args, { encoding: "utf8", timeout: 60_000 });
     assert.equal(r.status, 0, r.stderr);
-    const { before, held, after } = JSON.parse(r.stdout.trim());
+    const { before, held, after, heldMixed, afterMixed } = JSON.parse(r.stdout.trim());
     assert.equal(held, before + 100);
     assert.equal(after, before);
+    assert.equal(heldMixed, before + 300);
+    assert.equal(afterMixed, before);
   });
 });
