@@ -1,27 +1,38 @@
 /**
- * The Deno backend: `Deno.dlopen` over the shared symbol table.
+ * The Deno backend: `Deno.dlopen` over the shared symbol table, each symbol bound on its first call
+ * (`ffi/bind.ts`).
  *
  * @module
  */
 
+import { type Binder, lazyLibc, type SymbolKey } from "./bind.ts";
 import { withErrno } from "./errno.ts";
 import { type Libc, type Memory, SYMBOLS } from "./symbols.ts";
 
-/** Opens libc with Deno's FFI and wraps every symbol so that failures return `-errno`. */
-export function denoBackend(path: string): Libc {
-  const lib = Deno.dlopen(path, SYMBOLS);
-  const location = lib.symbols.__errno_location();
+const CORE = { __errno_location: SYMBOLS.__errno_location, dlsym: SYMBOLS.dlsym } as const;
+
+/**
+ * Opens libc with Deno's FFI: `__errno_location` and `dlsym` at once, every other symbol when first called,
+ * each wrapped so that failures return `-errno`.
+ */
+export function denoBackend(path: string): { libc: Libc; bindAll(): void } {
+  const core = Deno.dlopen(path, CORE).symbols;
+  const location = core.__errno_location();
   if (location === null) throw new Error("__errno_location() returned NULL");
   // The pointer is per thread and stable for the main thread: make the view once.
   const view = new Deno.UnsafePointerView(location);
   const errno = (): number => view.getInt32();
-  const out: Record<string, unknown> = {};
-  for (const [key, def] of Object.entries(SYMBOLS)) {
-    if (key === "__errno_location") continue;
-    const fn = lib.symbols[key as keyof typeof SYMBOLS];
-    out[key] = fn === null ? null : withErrno(fn, def.parameters.length, errno);
-  }
-  return out as unknown as Libc;
+  const dlsym = core.dlsym;
+  const encoder = new TextEncoder();
+  const binder: Binder = {
+    bind(key: SymbolKey) {
+      const def = SYMBOLS[key];
+      const fn = Deno.dlopen(path, { [key]: def } as Record<string, Deno.ForeignFunction>).symbols[key];
+      return fn === null || fn === undefined ? null : withErrno(fn, def.parameters.length, errno);
+    },
+    has: dlsym === null ? null : (name) => Number(dlsym(0n, encoder.encode(`${name}\0`))) !== 0,
+  };
+  return lazyLibc(binder);
 }
 
 function pointer(address: number): Deno.PointerObject {

@@ -26,11 +26,11 @@ export const arch: Arch = detectArch();
 /** Syscall numbers for this architecture. */
 export const SYS: (typeof SYSCALLS)[Arch] = SYSCALLS[arch];
 
-function load(): { libc: Libc; memory: Memory } {
+function load(): { libc: Libc; bindAll(): void; memory: Memory } {
   try {
-    if (!isBun) return { libc: denoBackend(LIBC_PATH), memory: denoMemory };
+    if (!isBun) return { ...denoBackend(LIBC_PATH), memory: denoMemory };
     const ffi = requireBunFfi();
-    return { libc: bunBackend(ffi, LIBC_PATH), memory: bunMemory(ffi) };
+    return { ...bunBackend(ffi, LIBC_PATH), memory: bunMemory(ffi) };
   } catch (cause) {
     if (cause instanceof Error && cause.name === "NotCapable") throw cause; // Deno without --allow-ffi
     throw new Error(`@pidfd/pidfd could not load ${LIBC_PATH} (glibc on Linux is required)`, { cause });
@@ -39,15 +39,22 @@ function load(): { libc: Libc; memory: Memory } {
 
 const backend = load();
 
-/** libc, through the backend of the running runtime. Every call returns its result or `-errno`. */
+/**
+ * libc, through the backend of the running runtime. Every call returns its result or `-errno`. Symbols are bound
+ * on first call (`ffi/bind.ts`).
+ */
 export const libc: Libc = backend.libc;
+
+/** Binds every symbol of the table now: for the test that the whole table matches this libc. */
+export const bindAllSymbols: () => void = backend.bindAll;
 
 /** Raw memory access of the running runtime's FFI. */
 export const memory: Memory = backend.memory;
 
 /** `pidfd_open(2)`: glibc's wrapper where it exists, else the raw syscall. Returns an fd or `-errno`. */
-export const pidfd_open: (pid: number, flags: number) => number = libc.pidfd_open ??
-  ((pid, flags) => libc.syscall4(SYS.pidfd_open, pid, flags, 0, 0));
+export const pidfd_open: (pid: number, flags: number) => number = libc.pidfd_open === null
+  ? (pid, flags) => libc.syscall4(SYS.pidfd_open, pid, flags, 0, 0)
+  : (pid, flags) => libc.pidfd_open!(pid, flags);
 
 /** `pidfd_send_signal(2)` without a `siginfo_t` (like `kill`). Returns 0 or `-errno`. */
 export const pidfd_send_signal: (pidfd: number, sig: number, flags: number) => number =
@@ -56,8 +63,10 @@ export const pidfd_send_signal: (pidfd: number, sig: number, flags: number) => n
     : (pidfd, sig, flags) => libc.pidfd_send_signal!(pidfd, sig, null, flags);
 
 /** `pidfd_getfd(2)`. Returns an fd or `-errno`. */
-export const pidfd_getfd: (pidfd: number, targetfd: number, flags: number) => number = libc.pidfd_getfd ??
-  ((pidfd, targetfd, flags) => libc.syscall4(SYS.pidfd_getfd, pidfd, targetfd, flags, 0));
+export const pidfd_getfd: (pidfd: number, targetfd: number, flags: number) => number =
+  libc.pidfd_getfd === null
+    ? (pidfd, targetfd, flags) => libc.syscall4(SYS.pidfd_getfd, pidfd, targetfd, flags, 0)
+    : (pidfd, targetfd, flags) => libc.pidfd_getfd!(pidfd, targetfd, flags);
 
 const environName = new TextEncoder().encode("environ\0");
 let environLocation = 0;

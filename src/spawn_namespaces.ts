@@ -37,7 +37,7 @@ import { NAMESPACE_TYPES, type NamespaceType } from "./namespace.ts";
 import { Namespace, Pidfd } from "./pidfd.ts";
 import type { ProcDir } from "./proc_dir.ts";
 import { field, openPath, readText } from "./procfs.ts";
-import { supports } from "./supports.ts";
+import { probeAll } from "./supports.ts";
 
 /** What `options.namespaces` and `options.preserveCredentials` asked for, read once and validated. */
 export interface NamespaceRequest {
@@ -162,7 +162,7 @@ export function enter(
   cwd: string | undefined,
   argv0: string | undefined,
 ): Entry {
-  supports(); // probed now, on the caller's own namespaces, never while joined
+  probeAll(); // probed now, on the caller's own namespaces, never while joined
   const opened: number[] = [];
   const owns = new Map<NamespaceType, number>();
   /** An fd of the calling thread's own namespace that `kind` replaces, opened once. */

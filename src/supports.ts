@@ -117,72 +117,111 @@ export type Features = {
   readonly peerPidfdAfterExit: boolean;
 };
 
-/** The known-good fds and answers the probes read: all of the calling process, opened by the probe itself. */
-interface Probed {
-  readonly self: number;
-  /** A pidfd of the caller, or -1 without `pidfd_open`. */
-  readonly pidfd: number;
-  /** An nsfs fd of the caller's PID namespace (through the pidfd, else `/proc/self/ns/pid`), or -1. */
-  readonly pidns: number;
-  /** Whether `PIDFD_GET_PID_NAMESPACE` answered `pidns`. */
-  readonly pidnsIoctl: boolean;
-  /** `PIDFD_GET_INFO`'s result and the mask it returned (asked for `PIDFD_INFO_COREDUMP`). */
-  readonly info: number;
-  readonly infoMask: number;
-  /** `getsockopt(SO_PEERPIDFD)` on one end of a fresh `socketpair` (the peer is the caller). */
-  readonly peerPidfd: boolean;
-  /** The pidfs file handle of `pidfd` (`name_to_handle_at`), or `null` when the kernel gives none. */
-  readonly handle: Uint8Array | null;
-}
-
-// One probe per feature: adding a feature is its line here and its documented key in `Features`.
-const PROBES: { readonly [K in keyof Features]: (p: Probed) => boolean } = {
-  pidfdOpen: (p) => p.pidfd >= 0,
-  pidfdSendSignal: (p) => pidfd_send_signal(p.pidfd >= 0 ? p.pidfd : PIDFD_SELF_THREAD_GROUP, 0, 0) === 0,
+// One probe per feature, run the first time the feature is read: adding a feature is its line here and its
+// documented key in `Features`. Each probe opens what it needs of the calling process itself and closes it.
+const PROBES: { readonly [K in keyof Features]: () => boolean } = {
+  pidfdOpen: () => withPidfd(() => true),
+  pidfdSendSignal: () => withPidfd((fd) => pidfd_send_signal(fd, 0, 0) === 0, PIDFD_SELF_THREAD_GROUP),
   // The caller is not its own child: ECHILD proves P_PIDFD is understood, EINVAL that it is not.
-  waitidPidfd: (p) =>
-    p.pidfd >= 0 && libc.waitid(P_PIDFD, p.pidfd, structBuffer(SIGINFO.size).bytes, WEXITED | WNOHANG) ===
-      -Errno.ECHILD,
+  waitidPidfd: () =>
+    withPidfd((fd) =>
+      libc.waitid(P_PIDFD, fd, structBuffer(SIGINFO.size).bytes, WEXITED | WNOHANG) === -Errno.ECHILD
+    ),
   // fd -1 is never open: EBADF proves the syscall exists.
-  pidfdGetfd: (p) => p.pidfd >= 0 && pidfd_getfd(p.pidfd, -1, 0) === -Errno.EBADF,
-  pidfdNonblock: (p) => p.pidfd >= 0 && opens(p.self, PIDFD_NONBLOCK),
-  pidfs: (p) => {
-    const statfs = structBuffer(STATFS.size);
-    return p.pidfd >= 0 && libc.fstatfs(p.pidfd, statfs.bytes) === 0 &&
-      Number(statfs.view.getBigInt64(STATFS.f_type, LE)) === PID_FS_MAGIC;
-  },
-  pidfdThread: (p) => p.pidfd >= 0 && opens(p.self, PIDFD_THREAD),
-  pidfdNamespaceIoctls: (p) => p.pidnsIoctl,
-  pidnsTranslation: (p) => p.pidns >= 0 && libc.ioctl_val(p.pidns, NS_GET_PID_IN_PIDNS, p.self) === p.self,
-  pidfdInfo: (p) => p.info >= 0,
+  pidfdGetfd: () => withPidfd((fd) => pidfd_getfd(fd, -1, 0) === -Errno.EBADF),
+  pidfdNonblock: () => withPidfd(() => opens(libc.getpid(), PIDFD_NONBLOCK)),
+  pidfs: () =>
+    withPidfd((fd) => {
+      const statfs = structBuffer(STATFS.size);
+      return libc.fstatfs(fd, statfs.bytes) === 0 &&
+        Number(statfs.view.getBigInt64(STATFS.f_type, LE)) === PID_FS_MAGIC;
+    }),
+  pidfdThread: () => withPidfd(() => opens(libc.getpid(), PIDFD_THREAD)),
+  pidfdNamespaceIoctls: () =>
+    withPidfd((fd) => {
+      const ns = libc.ioctl_val(fd, PIDFD_GET_PID_NAMESPACE, 0);
+      transient(ns, "PIDFD_GET_PID_NAMESPACE");
+      if (ns >= 0) libc.close(ns);
+      return ns >= 0;
+    }),
+  pidnsTranslation: () =>
+    withPidns((ns) => libc.ioctl_val(ns, NS_GET_PID_IN_PIDNS, libc.getpid()) === libc.getpid()),
+  pidfdInfo: () => infoMask() !== null,
   pidfdInfoExit: () => pidfd_send_signal(PIDFD_SELF_THREAD_GROUP, 0, 0) === 0,
-  pidfdInfoCoredump: (p) => p.info >= 0 && (p.infoMask & PIDFD_INFO_COREDUMP) !== 0,
-  nsGetId: (p) => p.pidns >= 0 && libc.ioctl_ptr(p.pidns, NS_GET_ID, structBuffer(8).bytes) === 0,
+  pidfdInfoCoredump: () => ((infoMask() ?? 0) & PIDFD_INFO_COREDUMP) !== 0,
+  nsGetId: () => withPidns((ns) => libc.ioctl_ptr(ns, NS_GET_ID, structBuffer(8).bytes) === 0),
   // Re-joins the caller's own UTS namespace (no change): 0 as root, EPERM without CAP_SYS_ADMIN (the pidfd was
   // accepted and the permission checked); before 5.8 a pidfd is no namespace file: EINVAL.
-  setnsPidfd: (p) => {
-    const r = p.pidfd >= 0 ? libc.setns(p.pidfd, CLONE_NEWUTS) : -Errno.EBADF;
-    return r === 0 || r === -Errno.EPERM;
-  },
+  setnsPidfd: () =>
+    withPidfd((fd) => {
+      const r = libc.setns(fd, CLONE_NEWUTS);
+      return r === 0 || r === -Errno.EPERM;
+    }),
   // No iovecs on the caller's own pidfd: 0 bytes advised, ENOSYS without the syscall.
-  processMadvise: (p) => p.pidfd >= 0 && process_madvise(p.pidfd, structBuffer(8).bytes, 0n, MADV_COLD) === 0,
+  processMadvise: () => withPidfd((fd) => process_madvise(fd, structBuffer(8).bytes, 0n, MADV_COLD) === 0),
   // The caller is alive, not dying: EINVAL proves the syscall exists.
-  processMrelease: (p) => p.pidfd >= 0 && process_mrelease(p.pidfd) === -Errno.EINVAL,
+  processMrelease: () => withPidfd((fd) => process_mrelease(fd) === -Errno.EINVAL),
   pidfdSpawn: () => libc.pidfd_spawnp !== null,
-  pidfsHandles: (p) => p.handle !== null && reopens(p.pidfd, p.handle),
-  pidfsRoot: (p) => p.handle !== null && reopens(FD_PIDFS_ROOT, p.handle),
+  pidfsHandles: () => withPidfd((fd) => reopens(fd, fd)),
+  pidfsRoot: () => withPidfd((fd) => reopens(fd, FD_PIDFS_ROOT)),
   listns: () => {
     const req = structBuffer(NS_ID_REQ.size);
     req.view.setUint32(0, NS_ID_REQ.size, LE);
     return libc.syscall_listns(SYS.listns, req.bytes, new Uint8Array(8), 1n, 0) >= 0;
   },
-  pidfdFdinfo: (p) => p.pidfd >= 0 && hasField(`/proc/self/fdinfo/${p.pidfd}`, "NSpid"),
+  pidfdFdinfo: () => withPidfd((fd) => hasField(`/proc/self/fdinfo/${fd}`, "NSpid")),
   procfsNspid: () => hasField("/proc/self/status", "NSpid"),
   spawnCwd: () => libc.posix_spawn_file_actions_addchdir_np !== null,
   libcEnviron: () => libc.dlsym !== null,
-  peerPidfd: (p) => p.peerPidfd,
-  peerPidfdAfterExit: (p) => p.peerPidfd && p.info >= 0 && (p.infoMask & PIDFD_INFO_COREDUMP) !== 0,
+  peerPidfd: () => probePeerPidfd(),
+  peerPidfdAfterExit: () => supports().peerPidfd && supports().pidfdInfoCoredump,
 };
+
+/**
+ * Runs `probe` on a fresh pidfd of the caller (closed afterwards); false without `pidfd_open`. `fallback`, if
+ * given, is probed instead when there is no pidfd.
+ */
+function withPidfd(probe: (pidfd: number) => boolean, fallback?: number): boolean {
+  const fd = pidfd_open(libc.getpid(), 0);
+  transient(fd, "pidfd_open");
+  if (fd < 0) return fallback !== undefined && probe(fallback);
+  try {
+    return probe(fd);
+  } finally {
+    libc.close(fd);
+  }
+}
+
+/** Runs `probe` on an nsfs fd of the caller's PID namespace (through a pidfd, else `/proc/self/ns/pid`). */
+function withPidns(probe: (ns: number) => boolean): boolean {
+  const pidfd = pidfd_open(libc.getpid(), 0);
+  transient(pidfd, "pidfd_open");
+  let ns = pidfd >= 0 ? libc.ioctl_val(pidfd, PIDFD_GET_PID_NAMESPACE, 0) : -Errno.EBADF;
+  if (pidfd >= 0) libc.close(pidfd);
+  transient(ns, "PIDFD_GET_PID_NAMESPACE");
+  if (ns < 0) {
+    ns = libc.openat(AT_FDCWD, cPath("/proc/self/ns/pid")!, O_RDONLY | O_CLOEXEC, 0);
+    transient(ns, "open");
+    if (ns < 0) return false;
+  }
+  try {
+    return probe(ns);
+  } finally {
+    libc.close(ns);
+  }
+}
+
+/** The mask `PIDFD_GET_INFO` returns when asked for `PIDFD_INFO_COREDUMP` on the caller, or `null` without it. */
+function infoMask(): number | null {
+  let mask: number | null = null;
+  withPidfd((fd) => {
+    const r = getPidfdInfo(fd, PIDFD_INFO_COREDUMP);
+    transient(r, "PIDFD_GET_INFO");
+    if (r >= 0) mask = pidfdInfo.getUint32(PIDFD_INFO.mask, LE);
+    return true;
+  });
+  return mask;
+}
 
 /** Whether the procfs file at `path` has a `key:` line. */
 function hasField(path: string, key: string): boolean {
@@ -199,9 +238,9 @@ function hasField(path: string, key: string): boolean {
 let cached: Features | undefined;
 
 /**
- * Which pidfd and namespace features this kernel offers, probed once on the calling process and cached.
- * A feature counts as missing when its call answers `ENOSYS`, `ENOTTY` or `EINVAL`, and also on `EPERM` from
- * a call that needs no permission (a seccomp filter, common in containers).
+ * Which pidfd and namespace features this kernel offers, each probed on the calling process the first time it
+ * is read and remembered. A feature counts as missing when its call answers `ENOSYS`, `ENOTTY` or `EINVAL`,
+ * and also on `EPERM` from a call that needs no permission (a seccomp filter, common in containers).
  *
  * This is the one record the whole library decides by: every call that has a fallback for older kernels
  * reads it, and none learns a feature from a failure on a caller's fd (an `ENOTTY` from such an fd is an
@@ -213,9 +252,9 @@ let cached: Features | undefined;
  * only hide what the kernel has, never invent what it lacks. Under Deno it is read from the process's
  * environment without `--allow-env`.
  *
- * @returns A frozen record of booleans, one per feature.
- * @throws {SyscallError} `EMFILE`, `ENFILE` or `ENOMEM` when the probe cannot open its own fds; nothing is
- * cached then, so a later call probes again.
+ * @returns A frozen record of booleans, one per feature (the same record on every call).
+ * @throws {SyscallError} `EMFILE`, `ENFILE` or `ENOMEM`, from reading a feature whose probe cannot open its own
+ * fds; nothing is remembered then, so the next read probes again.
  * @throws {Error} When `PIDFD_HIDE_FEATURES` names a key that is not a feature.
  *
  * @example
@@ -226,10 +265,21 @@ let cached: Features | undefined;
  */
 export function supports(): Features {
   if (cached !== undefined) return cached;
-  const hidden = hiddenFeatures(); // before probing: a misspelt name fails without caching anything
-  const features = probe();
-  for (const key of hidden) features[key] = false;
+  const hidden = new Set(hiddenFeatures()); // a misspelt name fails before anything is remembered
+  const features = {} as Features;
+  for (const key of Object.keys(PROBES) as (keyof Features)[]) {
+    let known: boolean | undefined = hidden.has(key) ? false : undefined;
+    Object.defineProperty(features, key, {
+      enumerable: true,
+      get: (): boolean => known ??= PROBES[key](),
+    });
+  }
   return cached = Object.freeze(features);
+}
+
+/** Probes every feature now: before the calling thread joins other namespaces, where probes would mislead. */
+export function probeAll(): void {
+  for (const key of Object.keys(PROBES) as (keyof Features)[]) void supports()[key];
 }
 
 /** The environment variable that hides features, read once by the first {@link supports} call. */
@@ -264,40 +314,6 @@ function transient(r: number, syscall: string): void {
   }
 }
 
-function probe(): Record<keyof Features, boolean> {
-  const self = libc.getpid();
-  const pidfd = pidfd_open(self, 0);
-  transient(pidfd, "pidfd_open");
-  let pidns = -1;
-  try {
-    const infoResult = pidfd >= 0 ? getPidfdInfo(pidfd, PIDFD_INFO_COREDUMP) : -Errno.EBADF;
-    transient(infoResult, "PIDFD_GET_INFO");
-    pidns = pidfd >= 0 ? libc.ioctl_val(pidfd, PIDFD_GET_PID_NAMESPACE, 0) : -Errno.EBADF;
-    transient(pidns, "PIDFD_GET_PID_NAMESPACE");
-    const pidnsIoctl = pidns >= 0;
-    if (!pidnsIoctl) {
-      pidns = libc.openat(AT_FDCWD, cPath("/proc/self/ns/pid")!, O_RDONLY | O_CLOEXEC, 0);
-      transient(pidns, "open");
-    }
-    const probed: Probed = {
-      self,
-      pidfd,
-      pidns,
-      pidnsIoctl,
-      info: infoResult,
-      infoMask: pidfdInfo.getUint32(PIDFD_INFO.mask, LE),
-      peerPidfd: probePeerPidfd(),
-      handle: pidfd >= 0 ? handleOfProbe(pidfd) : null,
-    };
-    const features = {} as Record<keyof Features, boolean>;
-    for (const key of Object.keys(PROBES) as (keyof Features)[]) features[key] = PROBES[key](probed);
-    return features;
-  } finally {
-    if (pidns >= 0) libc.close(pidns);
-    if (pidfd >= 0) libc.close(pidfd);
-  }
-}
-
 function probePeerPidfd(): boolean {
   const pair = structBuffer(8);
   const r = libc.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair.bytes);
@@ -324,16 +340,14 @@ function probePeerPidfd(): boolean {
   }
 }
 
-function handleOfProbe(pidfd: number): Uint8Array | null {
+/** Whether the pidfs file handle of `pidfd` (`name_to_handle_at`) opens again through `mount`. */
+function reopens(pidfd: number, mount: number): boolean {
   const fh = structBuffer(FILE_HANDLE.header + MAX_HANDLE_SZ);
   fh.view.setUint32(FILE_HANDLE.handle_bytes, MAX_HANDLE_SZ, LE);
   const r = libc.name_to_handle_at(pidfd, new Uint8Array(1), fh.bytes, new Uint8Array(8), AT_EMPTY_PATH);
   transient(r, "name_to_handle_at");
-  return r === 0 && fh.view.getInt32(FILE_HANDLE.handle_type, LE) === FILEID_KERNFS ? fh.bytes : null;
-}
-
-function reopens(mount: number, handle: Uint8Array): boolean {
-  const fd = libc.open_by_handle_at(mount, handle, O_CLOEXEC);
+  if (r !== 0 || fh.view.getInt32(FILE_HANDLE.handle_type, LE) !== FILEID_KERNFS) return false;
+  const fd = libc.open_by_handle_at(mount, fh.bytes, O_CLOEXEC);
   transient(fd, "open_by_handle_at");
   if (fd >= 0) libc.close(fd);
   return fd >= 0;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as c from "../ffi/constants.ts";
-import { libc, PIDFD_INFO, POLLFD, SIGINFO, STAT } from "../ffi/mod.ts";
+import { bindAllSymbols, libc, PIDFD_INFO, POLLFD, SIGINFO, STAT } from "../ffi/mod.ts";
 import { SYMBOLS } from "../ffi/symbols.ts";
 
 describe("ffi constants", () => {
@@ -85,6 +85,16 @@ describe("ffi constants", () => {
       for (const p of def.parameters) {
         assert.ok(["i32", "u32", "buffer", "usize"].includes(p), `${name} has parameter type ${p}`);
       }
+    }
+  });
+
+  test("every symbol of the table binds in this libc; only optional ones may be missing", () => {
+    bindAllSymbols();
+    const table = libc as unknown as Record<string, unknown>;
+    for (const [name, def] of Object.entries(SYMBOLS)) {
+      if (name === "__errno_location") continue;
+      if ("optional" in def && table[name] === null) continue;
+      assert.equal(typeof table[name], "function", `${name} is bound`);
     }
   });
 
