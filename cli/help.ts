@@ -70,8 +70,20 @@ export interface CommandEntry {
   readonly load: () => Promise<Command>;
 }
 
-function command(name: string, summary: string, body: string, load: () => Promise<Command>): CommandEntry {
-  return Object.freeze({ summary, help: `pidfd ${name}: ${summary}\n\n${body}`, load });
+/** A registry entry; its help text is put together only when asked for (start-up builds none of them). */
+function command(
+  name: string,
+  summary: string,
+  body: () => string,
+  load: () => Promise<Command>,
+): CommandEntry {
+  return Object.freeze({
+    summary,
+    get help(): string {
+      return `pidfd ${name}: ${summary}\n\n${body()}`;
+    },
+    load,
+  });
 }
 
 /**
@@ -82,7 +94,8 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = Object.freeze({
   info: command(
     "info",
     "ids, credentials, cgroup, pidfs id, NSpid chain and command line of processes",
-    `USAGE
+    () =>
+      `USAGE
   pidfd info [--json] [-o <columns>] [-n] [-r] <pid>[:<id>]…
 
 Prints, for each process: pid, tgid and ppid (as the caller numbers them), real/effective/saved/filesystem
@@ -105,7 +118,8 @@ ${columnsHelp(INFO_COLUMNS)}
   ns: command(
     "ns",
     "every namespace of a process, and which of them are the caller's",
-    `USAGE
+    () =>
+      `USAGE
   pidfd ns [--json] <pid>[:<id>]
 
 Lists the ten namespaces of the process (cgroup, ipc, mnt, net, pid, pid_for_children, time,
@@ -126,7 +140,8 @@ ${columnsHelp(NS_COLUMNS)}
   translate: command(
     "translate",
     "a pid as another PID namespace numbers it",
-    `USAGE
+    () =>
+      `USAGE
   pidfd translate [--json] <pid> [--from <ns>] [--to <ns>] [--tgid] [--method <method>]
 
 Prints the pid that <pid> (as numbered in the --from namespace) has in the --to namespace. Both default to
@@ -147,7 +162,8 @@ ${NS_SPEC}
   "init-pid": command(
     "init-pid",
     "the init (child reaper) of a PID namespace, as the caller numbers it",
-    `USAGE
+    () =>
+      `USAGE
   pidfd init-pid [--json] <ns>
 
 Prints the pid, as the caller numbers it, of the init process (pid 1, the child reaper) of a PID namespace.
@@ -162,7 +178,8 @@ ${NS_SPEC}
   wait: command(
     "wait",
     "wait for any processes (not only children) to exit, with their exit status",
-    `USAGE
+    () =>
+      `USAGE
   pidfd wait [--json] [-o <columns>] [-n] [-r] [--timeout <duration>] [--count <n>] [--ids] <pid>[:<id>]…
 
 Waits until the processes exit, whoever their parent is, and prints each exit as it happens: the exit code,
@@ -196,7 +213,8 @@ ${columnsHelp(WAIT_COLUMNS)}
   kill: command(
     "kill",
     "signal processes race-free through pidfds, with escalation after a timeout",
-    `USAGE
+    () =>
+      `USAGE
   pidfd kill [--json] [-s <signal>] [--timeout <duration> --then <signal>]… [--ids] <pid>[:<id>]…
   pidfd kill [--json] -s KILL --mrelease <pid>[:<id>]…
 
@@ -229,7 +247,8 @@ ${columnsHelp(KILL_COLUMNS)}
   exec: command(
     "exec",
     "run a command inside a process's namespaces (like nsenter -t <pid> -a), through its pidfd",
-    `USAGE
+    () =>
+      `USAGE
   pidfd exec [--ns <kind,...>] [--preserve-credentials] [--json] <pid>[:<id>] -- <command> [args...]
 
 Runs <command> inside the namespaces of process <pid> that differ from the caller's: cgroup, ipc, mnt,
@@ -258,7 +277,8 @@ EXIT STATUS
   ps: command(
     "ps",
     "a container-aware process table",
-    `USAGE
+    () =>
+      `USAGE
   pidfd ps [--json] [--ns <ns>] [--container]
 
 Lists every process visible to the caller: its pid (as the caller numbers it), its pid inside its own PID
@@ -282,7 +302,8 @@ ${NS_SPEC}
   reclaim: command(
     "reclaim",
     "reclaim processes' memory (process_madvise), with their RSS before and after",
-    `USAGE
+    () =>
+      `USAGE
   pidfd reclaim [--json] [-o <columns>] [-n] [-r] [--advice cold|pageout] <pid>[:<id>]…
 
 Advises every mapping of each process through process_madvise(2) (Linux >= 5.10) and prints the bytes
@@ -304,7 +325,8 @@ ${columnsHelp(RECLAIM_COLUMNS)}
   peer: command(
     "peer",
     "the process that serves a Unix socket, as the kernel identifies it",
-    `USAGE
+    () =>
+      `USAGE
   pidfd peer [--json] <socket path>
 
 Connects to the AF_UNIX stream socket at <socket path> (an abstract name as '@name', as ss prints it) and

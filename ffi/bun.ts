@@ -74,7 +74,7 @@ export function bunBackend(ffi: BunFfi, path: string): { libc: Libc; bindAll(): 
   const dlsym = openSymbol(ffi, path, "dlsym");
   const encoder = new TextEncoder();
   const binder: Binder = {
-    bind(key: SymbolKey) {
+    bind(key: SymbolKey): ReturnType<Binder["bind"]> {
       const fn = openSymbol(ffi, path, key);
       return fn === null ? null : withErrno(fn, SYMBOLS[key].parameters.length, errno);
     },

@@ -25,7 +25,7 @@ export function denoBackend(path: string): { libc: Libc; bindAll(): void } {
   const dlsym = core.dlsym;
   const encoder = new TextEncoder();
   const binder: Binder = {
-    bind(key: SymbolKey) {
+    bind(key: SymbolKey): ReturnType<Binder["bind"]> {
       const def = SYMBOLS[key];
       const fn = Deno.dlopen(path, { [key]: def } as Record<string, Deno.ForeignFunction>).symbols[key];
       return fn === null || fn === undefined ? null : withErrno(fn, def.parameters.length, errno);
