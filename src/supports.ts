@@ -49,7 +49,7 @@ import {
   WNOHANG,
 } from "../ffi/mod.ts";
 import { SyscallError } from "./errors.ts";
-import { getPidfdInfo, pidfdInfo } from "./pidfd_info.ts";
+import { getPidfdInfo } from "./pidfd_info.ts";
 import { intsField, readText } from "./procfs.ts";
 
 /** The kernel features {@link supports} reports, each with the first Linux release that has it. */
@@ -213,11 +213,12 @@ function withPidns(probe: (ns: number) => boolean): boolean {
 
 /** The mask `PIDFD_GET_INFO` returns when asked for `PIDFD_INFO_COREDUMP` on the caller, or `null` without it. */
 function infoMask(): number | null {
+  const info = structBuffer(PIDFD_INFO.size); // not the shared buffer: a probe may run while that one is in use
   let mask: number | null = null;
   withPidfd((fd) => {
-    const r = getPidfdInfo(fd, PIDFD_INFO_COREDUMP);
+    const r = getPidfdInfo(fd, PIDFD_INFO_COREDUMP, info);
     transient(r, "PIDFD_GET_INFO");
-    if (r >= 0) mask = pidfdInfo.getUint32(PIDFD_INFO.mask, LE);
+    if (r >= 0) mask = info.view.getUint32(PIDFD_INFO.mask, LE);
     return true;
   });
   return mask;
