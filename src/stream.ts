@@ -89,10 +89,10 @@ class PipeEnd implements ReadyTarget {
     controller.error(closedError());
   }
 
-  /** Stops any wait (it rejects with `reason`) and closes the fd; idempotent. */
-  close(reason: unknown = closedError()): void {
+  /** Stops any wait (it rejects with `reason`, by default a `TypeError`) and closes the fd; idempotent. */
+  close(reason?: unknown): void {
     if (this.closed) return;
-    this.#settle(reason);
+    this.#settle(this.#pending === null ? null : reason === undefined ? closedError() : reason);
     // Other fds (dups) of the same socket may stay open: shutdown is what tells the peer that writing ended.
     if (this.#shutdownOnClose) libc.shutdown(this.#owner.fd, SHUT_WR);
     this.#owner.close();
