@@ -98,9 +98,11 @@ export function bunSymbols<K extends SymbolKey>(ffi: BunFfi, path: string, keys:
 
 /** Raw memory access through `bun:ffi`'s `ptr`, `read` and `CString`. */
 export function bunMemory(ffi: BunFfi): Memory {
+  const { allocUnsafe } = (globalThis as unknown as { Bun: { allocUnsafe(length: number): Uint8Array } }).Bun;
   return {
     addressOf: (buffer) => ffi.ptr(buffer),
     readPointer: (address, index) => ffi.read.ptr(address, index * 8),
     readCString: (address) => new ffi.CString(address).toString(),
+    uninitialized: (length) => allocUnsafe(length),
   };
 }

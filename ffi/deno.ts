@@ -47,4 +47,5 @@ export const denoMemory: Memory = {
   readPointer: (address, index) =>
     Number(new Deno.UnsafePointerView(pointer(address)).getBigUint64(index * 8)),
   readCString: (address) => Deno.UnsafePointerView.getCString(pointer(address)),
+  uninitialized: (length) => new Uint8Array(length),
 };

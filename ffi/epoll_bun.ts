@@ -1,7 +1,8 @@
 /**
  * The Bun epoll driver (see `ffi/epoll_driver.ts`): `bun:ffi` has no asynchronous call, so a Worker
  * (`ffi/epoll_worker.ts`) blocks in `epoll_wait` and posts how many events it put in a shared buffer, then
- * waits for an acknowledgement before the next call. The Worker is `ref()`ed only while something is watched.
+ * waits for an acknowledgement (the reactor's next `active()` call) before the next call. The Worker is
+ * `ref()`ed only while something is watched.
  * If it fails, the reactor fails every watch with the cause and the next watch starts a new one. It starts
  * only with fds to spare: Bun aborts the whole process when it runs out of fds loading a Worker.
  *
@@ -52,16 +53,14 @@ export function bunEpollDriver(hooks: EpollHooks, maxEvents: number): EpollDrive
   const view = new DataView(shared, EVENTS_OFFSET);
   let worker: BunWorker | null = null;
   let referenced = false;
+  /** The Worker waits for the acknowledgement (a new one, or one that posted events) rather than in epoll_wait. */
+  let parked = false;
 
   function onMessage(w: BunWorker, n: number, epfd: number): void {
     if (w !== worker) return;
     if (n < 0) return onFailure(w, null, { syscall: "epoll_wait", errno: -n, subject: String(epfd) });
-    try {
-      hooks.events(view, n);
-    } finally {
-      Atomics.store(ack, 0, 1);
-      Atomics.notify(ack, 0);
-    }
+    parked = true;
+    hooks.events(view, n); // the next active() call releases the Worker
   }
 
   function onFailure(
@@ -83,6 +82,8 @@ export function bunEpollDriver(hooks: EpollHooks, maxEvents: number): EpollDrive
     const w = new Worker(url) as unknown as BunWorker;
     worker = w;
     referenced = true; // a new Worker is referenced
+    parked = true; // and waits for its first acknowledgement
+    Atomics.store(ack, 0, 0);
     w.onmessage = (event) => onMessage(w, event.data, epfd);
     w.onerror = (event) => {
       event.preventDefault();
@@ -106,13 +107,19 @@ export function bunEpollDriver(hooks: EpollHooks, maxEvents: number): EpollDrive
   return {
     prepare: (epfd) => worker === null ? start(epfd) : 0,
     active(_epfd, watched): void {
+      if (worker === null) return; // failed: every target was failed, and the next watch starts a new one
+      if (parked) {
+        // Back to epoll_wait, referenced or not: an unreferenced Worker blocked there keeps nothing alive.
+        parked = false;
+        Atomics.store(ack, 0, 1);
+        Atomics.notify(ack, 0);
+      }
       if (watched) {
-        if (worker === null) return; // failed: every target was failed, and the next watch starts a new one
         if (!referenced) {
           referenced = true;
           worker.ref();
         }
-      } else if (referenced && worker !== null) {
+      } else if (referenced) {
         // The Worker stays blocked in epoll_wait, unreferenced: it no longer keeps the process alive.
         referenced = false;
         worker.unref();

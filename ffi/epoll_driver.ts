@@ -11,7 +11,8 @@
  *   something is watched.
  *
  * Either way the events of one round are handed over on the main thread, and the next `epoll_wait` starts only
- * after {@link EpollHooks.events} returned, so a level-triggered registration is never reported twice.
+ * at the next {@link EpollDriver.active} call after {@link EpollHooks.events}: until then the reactor holds the
+ * set (it may poll it itself), so a level-triggered registration is never reported twice.
  *
  * @module
  */
@@ -22,7 +23,10 @@ import { isBun } from "./runtime.ts";
 
 /** What a driver calls back, always on the main thread. */
 export interface EpollHooks {
-  /** `n` events are in `view` (an `epoll_event` array). Returns once every reported fd is deleted or re-armed. */
+  /**
+   * `n` events are in `view` (an `epoll_event` array). Returns once every reported fd is deleted or re-armed;
+   * the driver then waits again only at the next {@link EpollDriver.active} call.
+   */
   events(view: DataView, n: number): void;
   /** The driver can wait no more (`epoll_wait` failed, the Worker died): `cause` is an Error or an errno. */
   failed(cause: unknown, errno?: { syscall: string; errno: number; subject: string }): void;
@@ -40,7 +44,8 @@ export interface EpollDriver {
   prepare(epfd: number): number;
   /**
    * Whether anything is watched: while `true` the driver waits and keeps the program alive, on `false` it stops
-   * keeping it alive. Not called while {@link EpollHooks.events} runs.
+   * keeping it alive. Not called while {@link EpollHooks.events} runs; the first call after it lets the driver
+   * wait again.
    */
   active(epfd: number, watched: boolean): void;
 }

@@ -5,10 +5,11 @@
  * Protocol, all through one `SharedArrayBuffer` made by the main thread:
  * - bytes 0..3: the acknowledgement flag (`Int32`); from `eventsOffset`: the `epoll_event` array the kernel
  *   fills.
- * - The Worker sets the flag to 0, posts the number of ready events (or `-errno`, after which it stops) and
- *   sleeps in `Atomics.wait` until the main thread has handled them (deleted or re-armed every reported fd) and
- *   stored 1. Only then does it call `epoll_wait` again, so a level-triggered registration is never reported
- *   twice and the event array is never written while the main thread reads it.
+ * - The Worker sleeps in `Atomics.wait` until the main thread stores 1 (at start, and after each batch once it
+ *   has handled it: deleted or re-armed every reported fd, and polled the set itself for a while), sets the
+ *   flag back to 0, calls `epoll_wait` and posts the number of ready events (or `-errno`, after which it
+ *   stops). So only one thread waits on the set at a time, a level-triggered registration is never reported
+ *   twice, and the event array is never written while the main thread reads it.
  *
  * libc comes through the same symbol table and Bun backend as everywhere else (`ffi/mod.ts`); errno is the
  * Worker thread's own, read right after its call. `bun build --compile` must receive this file as an extra
@@ -42,12 +43,12 @@ function run({ epfd, shared, eventsOffset, maxEvents }: EpollWorkerStart): void 
   const ack = new Int32Array(shared, 0, 1);
   const events = new Uint8Array(shared, eventsOffset, maxEvents * EPOLL_EVENT[arch].size);
   for (;;) {
-    const n = libc.epoll_wait(epfd, events, maxEvents, -1);
-    if (n === -Errno.EINTR) continue;
+    Atomics.wait(ack, 0, 0);
     Atomics.store(ack, 0, 0);
+    let n: number;
+    do n = libc.epoll_wait(epfd, events, maxEvents, -1); while (n === -Errno.EINTR);
     scope.postMessage(n);
     if (n < 0) return; // the main thread rejects every pending wait with this errno
-    Atomics.wait(ack, 0, 0);
   }
 }
 

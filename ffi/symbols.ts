@@ -183,6 +183,11 @@ export interface Memory {
   readPointer(address: number, index: number): number;
   /** The NUL-terminated string at `address`, decoded as UTF-8. */
   readCString(address: number): string;
+  /**
+   * A new array of `length` bytes for the kernel to fill, which the caller must overwrite or zero before any of
+   * it is handed out: Bun's `allocUnsafe` (no zeroing pass), zeroed under Deno (which has no such allocation).
+   */
+  uninitialized(length: number): Uint8Array;
 }
 
 /** The shared library opened by both backends. */

@@ -5,8 +5,13 @@
  *   first watch and kept. Registrations are level-triggered; each carries a 64-bit token that is never reused,
  *   so an event for a registration removed meanwhile finds no target and is dropped.
  * - Waiting happens in the runtime's epoll driver (`ffi/epoll_driver.ts`): off the main thread, and keeping the
- *   program alive only while something is watched. Events come back here on the main thread; the driver waits
- *   again only after they are dispatched. If the driver fails, every watch fails with the cause.
+ *   program alive only while something is watched. Events come back here on the main thread. If the driver
+ *   fails, every watch fails with the cause.
+ * - After a delivery the main thread keeps the set for a while: once the targets' reactions have run (the next
+ *   macrotask, `setImmediate`) it asks `epoll_wait(…, 0)` itself and dispatches what that finds, as long as it
+ *   finds something; only then does the driver wait again. Two ends of a connection in this process, or a
+ *   reader and a child that keep each other busy, are served without a thread round trip per event. Only one
+ *   of the two ever waits on the set at a time, so nothing is reported twice while being dispatched.
  *
  * Targets run on the main thread and must delete or re-arm (`rearm`) their fd when they see an event, or a
  * level-triggered registration reports it again at once.
@@ -54,6 +59,10 @@ let epfd = -1;
 let efd = -1;
 const ctlBuf = structBuffer(EV.size);
 const counter = structBuffer(8);
+/** Events found by the main thread's own `epoll_wait(…, 0)` after a delivery. */
+const polled = structBuffer(MAX_EVENTS * EV.size);
+/** Between a delivery and the end of the poll phase that follows it: the main thread holds the set. */
+let holding = false;
 
 /** Registers `fd` with the events `events` under `token` (op ADD or MOD). Returns 0 or `-errno`. */
 function ctl(op: number, fd: number, events: number, token: number): number {
@@ -175,17 +184,34 @@ function dispatch(view: DataView, n: number): void {
   } finally {
     dispatching = false;
   }
+}
+
+/** Events from the driver or from {@link pollAgain}: dispatched, then the set is polled once more. */
+function delivered(view: DataView, n: number): void {
+  holding = true;
+  try {
+    dispatch(view, n);
+  } finally {
+    setImmediate(pollAgain);
+  }
+}
+
+/** The poll phase: what became ready meanwhile is dispatched here; when nothing did, the driver waits again. */
+function pollAgain(): void {
+  const n = libc.epoll_wait(epfd, polled.bytes, MAX_EVENTS, 0);
+  if (n > 0) return delivered(polled.view, n);
+  holding = false; // an error here (EINTR) is the driver's to see and report
   activity();
 }
 
 /** Starts or stops the driver's waiting to match whether anything is watched. */
 function activity(): void {
-  if (dispatching) return; // the driver waits again after dispatch; the event buffer is being read
+  if (dispatching || holding) return; // the driver waits again after the poll phase
   driver.active(epfd, targets.size > 0);
 }
 
 const driver = epollDriver({
-  events: dispatch,
+  events: delivered,
   failed(cause, errno): void {
     failAll(errno === undefined ? cause : syscallError(errno.syscall, errno.errno, errno.subject));
   },

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { EPOLLIN, EPOLLOUT, Errno, libc, MSG_NOSIGNAL, SHUT_WR } from "../ffi/mod.ts";
+import { EPOLLIN, EPOLLOUT, Errno, libc, memory, MSG_NOSIGNAL, SHUT_WR } from "../ffi/mod.ts";
 import { SyscallError } from "./errors.ts";
 import type { OwnedFd } from "./fd.ts";
 import { type ReadyTarget, unwatch, watch } from "./reactor.ts";
@@ -17,10 +17,14 @@ import { type ReadyTarget, unwatch, watch } from "./reactor.ts";
 const CHUNK = 65536;
 const CHUNK_SIZE = BigInt(CHUNK);
 const scratch = new Uint8Array(CHUNK);
-/** A socket holds far more than a pipe's 64 KiB: it is read up to 256 KiB at a time. */
+/**
+ * A socket holds far more than a pipe's 64 KiB: it is read up to 256 KiB at a time, into a buffer that is not
+ * zeroed first (under Bun): what the kernel did not fill is zeroed before the buffer is handed out, and a short
+ * read is copied out of it.
+ */
 const SOCKET_CHUNK = 4 * CHUNK;
 const SOCKET_CHUNK_SIZE = BigInt(SOCKET_CHUNK);
-let socketScratch = new Uint8Array(SOCKET_CHUNK);
+let socketScratch = memory.uninitialized(SOCKET_CHUNK);
 
 function closedError(): TypeError {
   return new TypeError("The pipe is closed");
@@ -89,10 +93,10 @@ class PipeEnd implements ReadyTarget {
     controller.error(closedError());
   }
 
-  /** Stops any wait (it rejects with `reason`) and closes the fd; idempotent. */
-  close(reason: unknown = closedError()): void {
+  /** Stops any wait (it rejects with `reason`, by default a `TypeError`) and closes the fd; idempotent. */
+  close(reason?: unknown): void {
     if (this.closed) return;
-    this.#settle(reason);
+    this.#settle(this.#pending === null ? null : reason === undefined ? closedError() : reason);
     // Other fds (dups) of the same socket may stay open: shutdown is what tells the peer that writing ended.
     if (this.#shutdownOnClose) libc.shutdown(this.#owner.fd, SHUT_WR);
     this.#owner.close();
@@ -126,8 +130,9 @@ export function readableFromFd(owner: OwnedFd, socket = false): PipeStream<Reada
           if (r > 0) {
             if (!socket || 2 * r < buffer.length) return c.enqueue(buffer.slice(0, r));
             // A read that filled at least half of it takes the buffer itself as its chunk.
+            buffer.fill(0, r);
             c.enqueue(buffer.subarray(0, r));
-            socketScratch = new Uint8Array(SOCKET_CHUNK);
+            socketScratch = memory.uninitialized(SOCKET_CHUNK);
             return;
           }
           if (r === 0) {

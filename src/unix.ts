@@ -321,14 +321,19 @@ class Readiness implements ReadyTarget {
   }
 
   fail(cause: unknown): void {
-    this.cancel(cause);
+    this.cancel(() => cause);
   }
 
-  /** Rejects every waiter with `reason` and stops watching; call it before closing the fd. */
-  cancel(reason: unknown): void {
+  /**
+   * Rejects every waiter with `reason()` (made only when someone waits) and stops watching; call it before
+   * closing the fd.
+   */
+  cancel(reason: () => unknown): void {
+    if (this.#in.length === 0 && this.#out.length === 0) return; // nothing waits, so nothing is watched
     const waiters = [...this.#in.splice(0), ...this.#out.splice(0)];
     this.#update();
-    for (const w of waiters) w.reject(reason);
+    const error = reason();
+    for (const w of waiters) w.reject(error);
   }
 
   #update(): void {
@@ -514,7 +519,7 @@ export class UnixListener implements AsyncDisposable, AsyncIterable<UnixConnecti
   /** Closes the listening socket; pending `accept()` calls reject with an `AbortError`. Idempotent. */
   close(): void {
     if (this.closed) return;
-    this.#ready.cancel(closedError("listener"));
+    this.#ready.cancel(() => closedError("listener"));
     this.#socket.close();
   }
 
@@ -950,7 +955,7 @@ export class UnixConnection implements AsyncDisposable {
    */
   close(): void {
     if (this.closed) return;
-    this.#ready.cancel(closedError("connection"));
+    this.#ready.cancel(() => closedError("connection"));
     this.#readable?.close();
     this.#writable?.close();
     this.#socket.close();
