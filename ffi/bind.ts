@@ -11,6 +11,7 @@
  * @module
  */
 
+import { cPath } from "./structs.ts";
 import { type Libc, SYMBOLS } from "./symbols.ts";
 
 /** A key of the table that the rest of the library calls (`__errno_location` is the backends' own). */
@@ -23,8 +24,8 @@ type AnyFn = (...args: any[]) => any;
 export interface Binder {
   /** Binds one symbol, wrapped so that failures return `-errno`; `null` when libc lacks an optional one. */
   bind(key: SymbolKey): AnyFn | null;
-  /** Whether libc has the C symbol `name`, asked without binding it; `null` when that cannot be asked. */
-  readonly has: ((name: string) => boolean) | null;
+  /** libc's raw `dlsym`, through which a symbol's presence is asked without binding it; `null` without one. */
+  readonly dlsym: ((handle: bigint, name: Uint8Array) => number | bigint) | null;
 }
 
 /** The C name of a table entry: its `name` for the prototypes of variadic functions, else its key. */
@@ -40,14 +41,15 @@ export function cName(key: keyof typeof SYMBOLS): string {
 export function lazyLibc(binder: Binder): { libc: Libc; bindAll(): void } {
   const table: Record<string, AnyFn | null> = {};
   const unbound = new Map<SymbolKey, () => AnyFn>();
+  const { dlsym } = binder;
   for (const key of Object.keys(SYMBOLS) as (keyof typeof SYMBOLS)[]) {
     if (key === "__errno_location") continue;
     if ("optional" in SYMBOLS[key]) {
-      if (binder.has === null) {
+      if (dlsym === null) {
         table[key] = binder.bind(key);
         continue;
       }
-      if (!binder.has(cName(key))) {
+      if (Number(dlsym(0n, cPath(cName(key))!)) === 0) {
         table[key] = null;
         continue;
       }

@@ -59,10 +59,14 @@ function openSymbol(ffi: BunFfi, path: string, key: keyof typeof SYMBOLS): BunFn
   }
 }
 
-/** `errno` of the calling thread, read through `__errno_location`. */
-function errnoReader(ffi: BunFfi, path: string): () => number {
+/** The binder of one symbol: wrapped so that failures return `-errno`, `null` for a missing optional one. */
+function binderOf(ffi: BunFfi, path: string): Binder["bind"] {
   const location = openSymbol(ffi, path, "__errno_location")!();
-  return () => ffi.read.i32(location, 0);
+  const errno = (): number => ffi.read.i32(location, 0);
+  return (key) => {
+    const fn = openSymbol(ffi, path, key);
+    return fn === null ? null : withErrno(fn, SYMBOLS[key].parameters.length, errno);
+  };
 }
 
 /**
@@ -70,17 +74,7 @@ function errnoReader(ffi: BunFfi, path: string): () => number {
  * (`ffi/bind.ts`), each wrapped so that failures return `-errno`.
  */
 export function bunBackend(ffi: BunFfi, path: string): { libc: Libc; bindAll(): void } {
-  const errno = errnoReader(ffi, path);
-  const dlsym = openSymbol(ffi, path, "dlsym");
-  const encoder = new TextEncoder();
-  const binder: Binder = {
-    bind(key: SymbolKey): ReturnType<Binder["bind"]> {
-      const fn = openSymbol(ffi, path, key);
-      return fn === null ? null : withErrno(fn, SYMBOLS[key].parameters.length, errno);
-    },
-    has: dlsym === null ? null : (name) => Number(dlsym(0n, encoder.encode(`${name}\0`))) !== 0,
-  };
-  return lazyLibc(binder);
+  return lazyLibc({ bind: binderOf(ffi, path), dlsym: openSymbol(ffi, path, "dlsym") });
 }
 
 /**
@@ -88,11 +82,9 @@ export function bunBackend(ffi: BunFfi, path: string): { libc: Libc; bindAll(): 
  * that needs a few symbols before (or without) the whole library.
  */
 export function bunSymbols<K extends SymbolKey>(ffi: BunFfi, path: string, keys: K[]): Pick<Libc, K> {
-  const errno = errnoReader(ffi, path);
+  const bind = binderOf(ffi, path);
   const out: Record<string, unknown> = {};
-  for (const key of keys) {
-    out[key] = withErrno(openSymbol(ffi, path, key)!, SYMBOLS[key].parameters.length, errno);
-  }
+  for (const key of keys) out[key] = bind(key);
   return out as Pick<Libc, K>;
 }
 

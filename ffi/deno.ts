@@ -22,15 +22,13 @@ export function denoBackend(path: string): { libc: Libc; bindAll(): void } {
   // The pointer is per thread and stable for the main thread: make the view once.
   const view = new Deno.UnsafePointerView(location);
   const errno = (): number => view.getInt32();
-  const dlsym = core.dlsym;
-  const encoder = new TextEncoder();
   const binder: Binder = {
     bind(key: SymbolKey): ReturnType<Binder["bind"]> {
       const def = SYMBOLS[key];
       const fn = Deno.dlopen(path, { [key]: def } as Record<string, Deno.ForeignFunction>).symbols[key];
       return fn === null || fn === undefined ? null : withErrno(fn, def.parameters.length, errno);
     },
-    has: dlsym === null ? null : (name) => Number(dlsym(0n, encoder.encode(`${name}\0`))) !== 0,
+    dlsym: core.dlsym,
   };
   return lazyLibc(binder);
 }
