@@ -22,6 +22,7 @@ import {
   needsRoot,
   type NobodyCopy,
   nobodyCopy,
+  ownThread,
   run,
   runtime,
   type Sleeper,
@@ -81,6 +82,8 @@ function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
 
 interface Result {
   status: number | null;
+  /** The signal that ended it (a crash, or `timeout` below), for the failure messages. */
+  signal?: string | null;
   stdout: string;
   stderr: string;
 }
@@ -95,13 +98,13 @@ function runCli(v: Variant, args: string[]): Result {
     stdio: ["ignore", "pipe", "pipe"],
     timeout: 60_000,
   });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Runs the tool and expects success; returns stdout. */
 function ok(v: Variant, args: string[]): string {
   const r = runCli(v, args);
-  assert.equal(r.status, 0, `pidfd ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+  assert.equal(r.status, 0, `pidfd ${args.join(" ")} exited ${r.status ?? r.signal}: ${r.stderr}`);
   assert.equal(r.stderr, "", `pidfd ${args.join(" ")} wrote to stderr`);
   return r.stdout;
 }
@@ -272,7 +275,7 @@ function underTty(v: Variant, args: string[], env: Record<string, string>): Resu
     stdio: ["ignore", "pipe", "pipe"],
     timeout: 60_000,
   });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 const ESC = "\u001b";
@@ -1228,16 +1231,19 @@ for (const v of variants) {
       }
     });
 
-    test("thread ids work for info, ns and kill -s 0, as util-linux kill -0 <tid> does", () => {
-      const tid = otherThread(process.pid);
-      assert.ok(tid !== undefined, "the test runtime has threads");
-      const [p] = okJson(v, ["info", String(tid)])["processes"] as Record<string, unknown>[];
-      assert.equal(p!["pid"], tid);
-      assert.equal(p!["tgid"], statusInts(tid, "Tgid")[0]);
-      assert.equal(p!["tgid"], process.pid);
-      const ns = okJson(v, ["ns", String(tid)])["namespaces"] as Record<string, unknown>[];
-      assert.equal(ns.find((n) => n["kind"] === "net")!["nsInode"], nsInode(process.pid, "net"));
-      assert.match(ok(v, ["kill", "-s", "0", String(tid)]), new RegExp(`^ *${tid}  0 +-$`, "m"));
+    test("thread ids work for info, ns and kill -s 0, as util-linux kill -0 <tid> does", async () => {
+      const { tid, stop } = await ownThread();
+      try {
+        const [p] = okJson(v, ["info", String(tid)])["processes"] as Record<string, unknown>[];
+        assert.equal(p!["pid"], tid);
+        assert.equal(p!["tgid"], statusInts(tid, "Tgid")[0]);
+        assert.equal(p!["tgid"], process.pid);
+        const ns = okJson(v, ["ns", String(tid)])["namespaces"] as Record<string, unknown>[];
+        assert.equal(ns.find((n) => n["kind"] === "net")!["nsInode"], nsInode(process.pid, "net"));
+        assert.match(ok(v, ["kill", "-s", "0", String(tid)]), new RegExp(`^ *${tid}  0 +-$`, "m"));
+      } finally {
+        stop();
+      }
     });
 
     test(

@@ -84,9 +84,16 @@ export interface Sleeper {
   kill(): Promise<void>;
 }
 
-/** Starts `sleep <seconds>` and resolves once it runs. */
-export function sleeper(seconds = 60): Promise<Sleeper> {
-  return started("sleep", [String(seconds)]);
+/**
+ * Starts `sleep <seconds>` and resolves once it sleeps. The runtime's "spawn" comes at `execve`, before the
+ * dynamic loader has mapped libc: a test reading its maps or status then would race against the loader.
+ */
+export async function sleeper(seconds = 60): Promise<Sleeper> {
+  const s = await started("sleep", [String(seconds)]);
+  for (let i = 0; i < 2000 && !/^\d+ \(.*\) S /.test(readText(`/proc/${s.pid}/stat`)); i++) {
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  return s;
 }
 
 /** The `/proc/<pid>/status` fields as ints, the ground truth tests compare against. */
@@ -285,4 +292,47 @@ export function withHiddenFeatures(hide: string, which: string): Record<string, 
   });
   if (r.status !== 0) throw new Error(`hidden_features.ts ${which} failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout.trim());
+}
+
+/**
+ * Threads that live as long as the test needs them: a Worker each. The runtimes' own threads come and go (Deno's
+ * tokio pool lets idle threads exit after 10 s), so a thread picked from `/proc/<pid>/task` may be gone when used.
+ */
+const WORKER_BODY = "postMessage(0); setInterval(() => {}, 1e6)";
+const WORKER_NAME = "pidfd-test";
+
+function idleWorker(): Worker {
+  const url = URL.createObjectURL(new Blob([WORKER_BODY], { type: "text/javascript" }));
+  return new Worker(url, { type: "module", name: WORKER_NAME });
+}
+
+/** The same {@link idleWorker} as source, for the runtime at the bottom of tree A. */
+export const IDLE_WORKER = `new Worker(URL.createObjectURL(new Blob([${JSON.stringify(WORKER_BODY)}], ` +
+  `{ type: "text/javascript" })), { type: "module", name: ${JSON.stringify(WORKER_NAME)} })`;
+
+function commOf(pid: number, tid: number): string {
+  try {
+    return readText(`/proc/${pid}/task/${tid}/comm`).trim();
+  } catch {
+    return ""; // the thread is gone
+  }
+}
+
+/** The Worker thread of process `pid`: Bun names the thread after the Worker, Deno numbers them. */
+export function workerThread(pid: number): number | undefined {
+  return listDir(`/proc/${pid}/task`).map(Number).find((tid) =>
+    new RegExp(`^(${WORKER_NAME}|worker-\\d+)$`).test(commOf(pid, tid))
+  );
+}
+
+/** Starts an idle Worker in this process; resolves with its thread id and a way to end it. */
+export async function ownThread(): Promise<{ tid: number; stop(): void }> {
+  const worker = idleWorker();
+  await new Promise((resolve) => worker.onmessage = resolve);
+  const tid = workerThread(process.pid);
+  if (tid === undefined) {
+    worker.terminate();
+    throw new Error("no Worker thread found");
+  }
+  return { tid, stop: () => worker.terminate() };
 }

@@ -21,16 +21,19 @@ import {
   asNobody,
   fdSnapshot,
   fdsOpenedSince,
+  IDLE_WORKER,
   isBun,
   isRoot,
   needsRoot,
   nobodyCopy,
   nobodyScript,
+  ownThread,
   run,
   runtime,
   sleeper,
   statusInts,
   withHiddenFeatures,
+  workerThread,
 } from "./helpers.ts";
 
 const METHODS = ["ioctl", "fdinfo", "procfs"] as const;
@@ -175,7 +178,7 @@ sh -c 'sleep 0 & exec sleep "$0"' "$m\${level}2" &
 if [ "$level" -lt "$depth" ]; then
   exec unshare --pid --fork --mount-proc --kill-child sh -c "$TREE" tree $((level + 1)) "$depth" "$m"
 fi
-"$RUNTIME" $RUNTIME_EVAL 'setInterval(() => {}, 100000)' &
+"$RUNTIME" $RUNTIME_EVAL "$IDLE_WORKER; setInterval(() => {}, 100000)" &
 exec sleep "$m\${level}3"
 `;
 
@@ -198,7 +201,9 @@ async function buildTrees(): Promise<Trees> {
   const marker = uniqueMarker();
   const spawned: Spawned[] = [];
   const views: View[] = [];
+  const stops: (() => void)[] = [];
   const close = async (): Promise<void> => {
+    for (const stop of stops) stop();
     for (const v of views) v.ns.close();
     await Promise.all(spawned.map((s) => s.kill()));
   };
@@ -215,7 +220,7 @@ async function buildTrees(): Promise<Trees> {
       "1",
       String(DEPTH),
       marker,
-    ], { TREE: TREE_SCRIPT, RUNTIME: runtime, RUNTIME_EVAL: isBun ? "-e" : "eval" });
+    ], { TREE: TREE_SCRIPT, RUNTIME: runtime, RUNTIME_EVAL: isBun ? "-e" : "eval", IDLE_WORKER });
     spawned.push(top);
     const b = spawnTracked("unshare", [
       "--pid",
@@ -232,9 +237,9 @@ async function buildTrees(): Promise<Trees> {
       task("the test runtime", self, "host"),
       task("tree A's unshare", top.child.pid!, "host"),
     ];
-    for (const tid of listDir(`/proc/${self}/task`).map(Number)) {
-      if (tid !== self) tasks.push(task(`test runtime thread ${tid}`, tid, "host"));
-    }
+    const thread = await ownThread();
+    stops.push(thread.stop);
+    tasks.push(task("a test runtime thread", thread.tid, "host"));
     const sleepers = [0];
     for (let k = 1; k <= DEPTH; k++) {
       const s = await poll(`level ${k} sleeper`, () => byCmdline("sleep", `${marker}${k}1`));
@@ -253,15 +258,11 @@ async function buildTrees(): Promise<Trees> {
     const bottomInit = statusInts(sleepers[DEPTH]!, "PPid")[0]!;
     const threaded = await poll(
       "the multithreaded runtime",
-      () =>
-        children(bottomInit).find((p) =>
-          (statusInts(p, "Threads")[0] ?? 0) > 1 && tryRead(`/proc/${p}/cmdline`)?.startsWith(runtime)
-        ),
+      () => children(bottomInit).find((p) => tryRead(`/proc/${p}/cmdline`)?.startsWith(runtime)),
     );
     tasks.push(task("bottom runtime", threaded, "A"));
-    for (const tid of listDir(`/proc/${threaded}/task`).map(Number)) {
-      if (tid !== threaded) tasks.push(task(`bottom runtime thread ${tid}`, tid, "A"));
-    }
+    const bottomThread = await poll("the bottom runtime's Worker thread", () => workerThread(threaded));
+    tasks.push(task("bottom runtime thread", bottomThread, "A"));
     const sleeperB = await poll("tree B's sleeper", () => byCmdline("sleep", `${marker}91`));
     const initB = await poll("tree B's init", () => byCmdline("sleep", `${marker}92`));
     tasks.push(task("tree B sleeper", sleeperB, "B"), task("tree B init", initB, "B"));
@@ -792,6 +793,7 @@ describe("PidNamespace and translatePid edge cases", () => {
   });
 
   test("the caller's own namespace: translations are identities, level 0 on the host", async () => {
+    const thread = await ownThread();
     await noLeaks(() => {
       using mine = PidNamespace.current();
       assert.equal(mine.toCaller(self), self);
@@ -803,14 +805,14 @@ describe("PidNamespace and translatePid edge cases", () => {
         assert.equal(translatePid(self, { from: mine, to: mine, method }), self);
       }
       // A thread id translates to itself, or to the process id with tgid.
-      const tid = listDir(`/proc/${self}/task`).map(Number).find((t) => t !== self)!;
+      const { tid } = thread;
       for (const method of METHODS) {
         assert.equal(translatePid(tid, { method }), tid);
         assert.equal(translatePid(tid, { method, tgid: true }), self);
         assert.equal(translatePid(tid, { from: mine, method, tgid: true }), self);
       }
       assert.equal(levelOf(mine), expectedLevel(0));
-    });
+    }).finally(thread.stop);
   });
 
   test("a reaped process: openProcDir() and nspid() are ESRCH; an open ProcDir never reads another process", async () => {
