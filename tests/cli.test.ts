@@ -82,8 +82,8 @@ function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
 
 interface Result {
   status: number | null;
-  /** The signal that ended it (a crash, or `timeout` below), for the failure messages. */
-  signal?: string | null;
+  /** What ended it when `status` is null: a signal (a crash, or `timeout` below) or a spawn error. */
+  ended?: string;
   stdout: string;
   stderr: string;
 }
@@ -98,13 +98,13 @@ function runCli(v: Variant, args: string[]): Result {
     stdio: ["ignore", "pipe", "pipe"],
     timeout: 60_000,
   });
-  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  return { status: r.status, ended: String(r.error ?? r.signal), stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Runs the tool and expects success; returns stdout. */
 function ok(v: Variant, args: string[]): string {
   const r = runCli(v, args);
-  assert.equal(r.status, 0, `pidfd ${args.join(" ")} exited ${r.status ?? r.signal}: ${r.stderr}`);
+  assert.equal(r.status, 0, `pidfd ${args.join(" ")} exited ${r.status ?? r.ended}: ${r.stderr}`);
   assert.equal(r.stderr, "", `pidfd ${args.join(" ")} wrote to stderr`);
   return r.stdout;
 }
@@ -275,7 +275,7 @@ function underTty(v: Variant, args: string[], env: Record<string, string>): Resu
     stdio: ["ignore", "pipe", "pipe"],
     timeout: 60_000,
   });
-  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  return { status: r.status, ended: String(r.error ?? r.signal), stdout: r.stdout, stderr: r.stderr };
 }
 
 const ESC = "\u001b";
