@@ -4,7 +4,9 @@
  *    and closes as fast as it can; the same rounds in C (`unix_ref serve`) in the same run give the reference.
  * 2. stream throughput of one connection in this process (a writer of 64 KiB chunks, a reader to EOF): a
  *    `UnixConnection`'s `writable`/`readable` against the runtime's own Unix socket (`Deno.listen` /
- *    `Deno.connect({ transport: "unix" })`, `Bun.listen` / `Bun.connect({ unix })`), MB/s.
+ *    `Deno.connect({ transport: "unix" })`, `Bun.listen` / `Bun.connect({ unix })`), MB/s, with the readable
+ *    read both ways: `for await` (a new chunk per read) and a BYOB reader (one buffer, reused). Bun's socket
+ *    hands each read to a `data` callback as a view of its own reused buffer.
  *
  * Run (gcc compiles the C part at run time; without gcc it is skipped):
  *   deno run --allow-ffi --allow-run --allow-read --allow-env --allow-net --allow-write bench/unix_bench.ts
@@ -15,7 +17,7 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { listenUnix } from "../mod.ts";
+import { connectUnix, listenUnix } from "../mod.ts";
 
 const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 const CONNECTIONS = 20_000;
@@ -54,11 +56,30 @@ function refRound(ref: string, path: string, n: number): number {
 
 const payload = new Uint8Array(CHUNK).fill(7);
 
+/**
+ * Reads `readable` to EOF; returns the byte count. `byob`: through a BYOB reader, one 256 KiB buffer handed back
+ * and forth (the stream writes into it); otherwise `for await`, a new chunk per read.
+ */
+async function drain(readable: ReadableStream<Uint8Array>, byob: boolean): Promise<number> {
+  let received = 0;
+  if (!byob) {
+    for await (const chunk of readable) received += chunk.length;
+    return received;
+  }
+  const reader = readable.getReader({ mode: "byob" });
+  let buffer = new ArrayBuffer(256 * 1024);
+  for (;;) {
+    const { value, done } = await reader.read(new Uint8Array(buffer));
+    if (done) return received;
+    received += value.length;
+    buffer = value.buffer;
+  }
+}
+
 /** MB/s through a UnixConnection pair in this process. */
-async function libraryStream(path: string): Promise<number> {
+async function libraryStream(path: string, byob: boolean): Promise<number> {
   await using listener = listenUnix(path);
   const accepted = listener.accept();
-  const { connectUnix } = await import("../mod.ts");
   await using client = await connectUnix(path);
   await using server = await accepted;
   const start = performance.now();
@@ -67,15 +88,14 @@ async function libraryStream(path: string): Promise<number> {
     for (let sent = 0; sent < STREAM_BYTES; sent += CHUNK) await writer.write(payload);
     await writer.close();
   })();
-  let received = 0;
-  for await (const chunk of server.readable) received += chunk.length;
+  const received = await drain(server.readable, byob);
   await writing;
   if (received !== STREAM_BYTES) throw new Error(`received ${received} bytes`);
   return STREAM_BYTES / 1e6 / ((performance.now() - start) / 1e3);
 }
 
-/** MB/s through Deno's own Unix socket. */
-async function denoStream(path: string): Promise<number> {
+/** MB/s through Deno's own Unix socket, its `readable` read the same way. */
+async function denoStream(path: string, byob: boolean): Promise<number> {
   using listener = Deno.listen({ transport: "unix", path });
   const accepted = listener.accept();
   using client = await Deno.connect({ transport: "unix", path });
@@ -87,8 +107,7 @@ async function denoStream(path: string): Promise<number> {
     }
     await client.closeWrite();
   })();
-  let received = 0;
-  for await (const chunk of server.readable) received += chunk.length;
+  const received = await drain(server.readable, byob);
   await writing;
   if (received !== STREAM_BYTES) throw new Error(`received ${received} bytes`);
   return STREAM_BYTES / 1e6 / ((performance.now() - start) / 1e3);
@@ -168,24 +187,32 @@ export async function main(): Promise<void> {
       console.log(`  ${runtime.padEnd(6)} ${(a / 1e3).toFixed(2).padStart(8)}`);
       console.log(`  C      ${(b / 1e3).toFixed(2).padStart(8)}   ${runtime}/C = ${(a / b).toFixed(2)}×`);
     }
-    const lib: number[] = [];
-    const own: number[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      lib.push(await libraryStream(`${dir}/l${r}.sock`));
-      own.push(await (isBun ? bunStream : denoStream)(`${dir}/o${r}.sock`));
-    }
-    const [l, o] = [best(lib, true), best(own, true)];
     console.log(
       `stream throughput, ${STREAM_BYTES / 1024 / 1024} MiB in ${
         CHUNK / 1024
       } KiB writes (MB/s, best of ${ROUNDS})`,
     );
-    console.log(`  UnixConnection          ${l.toFixed(0).padStart(8)}`);
-    console.log(
-      `  ${(isBun ? "Bun.connect({ unix })" : "Deno.connect(unix)").padEnd(23)} ${
-        o.toFixed(0).padStart(8)
-      }   ratio ${(l / o).toFixed(2)}×`,
-    );
+    const own = isBun ? "Bun.connect({ unix })" : "Deno.connect(unix)";
+    for (const byob of [false, true]) {
+      const lib: number[] = [];
+      const theirs: number[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        lib.push(await libraryStream(`${dir}/l${r}${byob}.sock`, byob));
+        theirs.push(
+          await (isBun
+            ? bunStream(`${dir}/o${r}${byob}.sock`)
+            : denoStream(`${dir}/o${r}${byob}.sock`, byob)),
+        );
+      }
+      const [l, o] = [best(lib, true), best(theirs, true)];
+      const how = byob ? "BYOB reader" : "for await";
+      // Bun's own socket lends each read to a callback: there is no reader to choose.
+      const ownHow = isBun ? "data callback" : how;
+      console.log(`  ${`UnixConnection, ${how}`.padEnd(36)} ${l.toFixed(0).padStart(6)}`);
+      console.log(
+        `  ${`${own}, ${ownHow}`.padEnd(36)} ${o.toFixed(0).padStart(6)}   ratio ${(l / o).toFixed(2)}×`,
+      );
+    }
   } finally {
     removeDir(dir);
   }

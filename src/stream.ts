@@ -15,7 +15,6 @@ import type { OwnedFd } from "./fd.ts";
 import { type ReadyTarget, unwatch, watch } from "./reactor.ts";
 
 const CHUNK = 65536;
-const CHUNK_SIZE = BigInt(CHUNK);
 const scratch = new Uint8Array(CHUNK);
 /**
  * A socket holds far more than a pipe's 64 KiB: it is read up to 256 KiB at a time, into a buffer that is not
@@ -23,8 +22,9 @@ const scratch = new Uint8Array(CHUNK);
  * read is copied out of it.
  */
 const SOCKET_CHUNK = 4 * CHUNK;
-const SOCKET_CHUNK_SIZE = BigInt(SOCKET_CHUNK);
 let socketScratch = memory.uninitialized(SOCKET_CHUNK);
+const CHUNK_SIZE = BigInt(CHUNK);
+const SOCKET_CHUNK_SIZE = BigInt(SOCKET_CHUNK);
 
 function closedError(): TypeError {
   return new TypeError("The pipe is closed");
@@ -111,23 +111,34 @@ export interface PipeStream<S> {
 }
 
 /**
- * A byte stream reading a non-blocking pipe end (or socket fd, with `socket`) to EOF; the stream owns and closes
- * it.
+ * A byte stream (`type: "bytes"`) reading a non-blocking pipe end (or socket fd, with `socket`) to EOF; the stream
+ * owns and closes it. A BYOB reader (`getReader({ mode: "byob" })`) has the kernel copy straight into the caller's
+ * buffer, which the caller can reuse: no allocation per read. A default reader gets a new chunk per read.
  */
 export function readableFromFd(owner: OwnedFd, socket = false): PipeStream<ReadableStream<Uint8Array>> {
   const end = new PipeEnd(owner);
   const what = socket ? "socket" : "pipe";
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  const stream = new ReadableStream<Uint8Array>({
+  let controller!: ReadableByteStreamController;
+  let drained = false;
+  const stream = new ReadableStream({
+    type: "bytes",
     start(c): void {
       controller = c;
     },
     async pull(c): Promise<void> {
       try {
+        // A BYOB read waiting: the kernel copies into the caller's view.
+        const request = c.byobRequest;
+        const into = request?.view;
+        // A short read emptied the fd: wait for more rather than try again for EAGAIN (as tokio does).
+        if (drained) await end.wait(false);
         for (;;) {
-          const buffer = socket ? socketScratch : scratch;
-          const r = libc.read(end.fd, buffer, socket ? SOCKET_CHUNK_SIZE : CHUNK_SIZE);
+          const buffer = into instanceof Uint8Array ? into : socket ? socketScratch : scratch;
+          const size = buffer === into ? BigInt(into.length) : socket ? SOCKET_CHUNK_SIZE : CHUNK_SIZE;
+          const r = libc.read(end.fd, buffer, size);
+          drained = r > 0 && r < buffer.length;
           if (r > 0) {
+            if (buffer === into) return request!.respond(r);
             if (!socket || 2 * r < buffer.length) return c.enqueue(buffer.slice(0, r));
             // A read that filled at least half of it takes the buffer itself as its chunk.
             buffer.fill(0, r);
@@ -137,7 +148,8 @@ export function readableFromFd(owner: OwnedFd, socket = false): PipeStream<Reada
           }
           if (r === 0) {
             end.close();
-            return c.close();
+            c.close();
+            return request?.respond(0); // a pending BYOB read resolves as done
           }
           if (r === -Errno.EAGAIN) await end.wait(false);
           else if (r !== -Errno.EINTR) {
@@ -152,7 +164,9 @@ export function readableFromFd(owner: OwnedFd, socket = false): PipeStream<Reada
     cancel(): void {
       end.close();
     },
-  }, { highWaterMark: 4 }); // up to four chunks (256 KiB) read ahead; then the child blocks on a full pipe
+    // A pipe holds only 64 KiB: up to 256 KiB are read ahead, then the child blocks on a full pipe. A socket's
+    // kernel buffer is the read-ahead: every read waits for a reader, so a BYOB reader's buffer gets it all.
+  }, { highWaterMark: socket ? 0 : 4 * CHUNK });
   return { stream, close: () => end.closeStream(controller) };
 }
 
@@ -177,8 +191,11 @@ export function writableToFd(owner: OwnedFd, socket = false): PipeStream<Writabl
           const rest = chunk.subarray(offset);
           const length = BigInt(chunk.length - offset);
           const r = socket ? libc.send(end.fd, rest, length, MSG_NOSIGNAL) : libc.write(end.fd, rest, length);
-          if (r >= 0) offset += r;
-          else if (r === -Errno.EAGAIN) await end.wait(true);
+          if (r >= 0) {
+            offset += r;
+            // A short write filled the buffer: wait for room rather than try again for EAGAIN (as tokio does).
+            if (offset < chunk.length) await end.wait(true);
+          } else if (r === -Errno.EAGAIN) await end.wait(true);
           else if (r !== -Errno.EINTR) {
             const syscall = socket ? "send" : "write";
             throw new SyscallError({ syscall, errno: -r, subject: `${what} fd ${end.fd}` }); // EPIPE

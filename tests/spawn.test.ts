@@ -101,6 +101,22 @@ describe("spawn", () => {
     assert.ok(stdout.every((b, i) => b === data[i]), "identical bytes");
   });
 
+  test("stdout is a byte stream: a BYOB reader reads into its own buffer", async () => {
+    await using child = spawn("head", ["-c", "300000", "/dev/zero"], { stdout: "pipe" });
+    const reader = child.stdout!.getReader({ mode: "byob" });
+    let buffer = new ArrayBuffer(10000);
+    let total = 0;
+    for (;;) {
+      const { value, done } = await reader.read(new Uint8Array(buffer));
+      if (done) break;
+      assert.ok(value.length <= 10000 && value.every((b) => b === 0));
+      total += value.length;
+      buffer = value.buffer;
+    }
+    assert.equal(total, 300000);
+    assert.equal((await child.status).code, 0);
+  });
+
   test("keeps stdout and stderr apart, and null discards", async () => {
     const both = await spawn("sh", ["-c", "echo out; echo err >&2"], { stdout: "pipe", stderr: "pipe" })
       .output();

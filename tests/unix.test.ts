@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import {
@@ -565,6 +566,42 @@ describe("UnixConnection: streams, scale, cancellation", () => {
     assert.equal(gotUp, sentUp);
     assert.equal(gotDown, sentDown);
     assert.notEqual(sentUp, sentDown);
+  });
+
+  test("a BYOB reader gets the bytes in its own buffer, handed back and reused; EOF resolves a waiting read", async () => {
+    await using p = await pair();
+    const size = 8 * 1024 * 1024 + 5;
+    const data = new Uint8Array(size);
+    for (let i = 0; i < size; i++) data[i] = (i * 131 + (i >> 13)) & 0xff;
+    const writing = (async () => {
+      const writer = p.client.writable.getWriter();
+      await writer.write(data);
+      await writer.close();
+    })();
+    const reader = p.server.readable.getReader({ mode: "byob" });
+    const received = new Uint8Array(size);
+    let total = 0;
+    let buffer = new ArrayBuffer(65536);
+    for (let reads = 0;; reads++) {
+      const room = 1 + (reads % 4) * 20000; // views of 1 byte to 60 KB, not at offset 0
+      const { value, done } = await reader.read(new Uint8Array(buffer, 7, room));
+      if (done) break;
+      assert.ok(value.length >= 1 && value.length <= room, `${value.length} of ${room}`);
+      assert.equal(value.byteOffset, 7);
+      received.set(value, total);
+      total += value.length;
+      buffer = value.buffer; // the caller's memory, transferred back
+    }
+    await writing;
+    assert.equal(total, size);
+    assert.ok(Buffer.from(received).equals(Buffer.from(data)), "identical bytes");
+
+    await using q = await pair();
+    const waiting = q.client.readable.getReader({ mode: "byob" }).read(new Uint8Array(16));
+    q.server.close();
+    const end = await waiting;
+    assert.equal(end.done, true);
+    assert.equal(end.value?.length, 0);
   });
 
   test("1,000 concurrent connections from another process on one listener", async () => {
