@@ -143,9 +143,9 @@ export class Subprocess implements AsyncDisposable {
   readonly status: Promise<ExitStatus>;
   /** A stream to the child's stdin when it is `"pipe"`, else `null`. */
   readonly stdin: WritableStream<Uint8Array> | null;
-  /** A stream of the child's stdout when it is `"pipe"`, else `null`. */
+  /** A byte stream of the child's stdout when it is `"pipe"` (BYOB readers read into their own buffer), else `null`. */
   readonly stdout: ReadableStream<Uint8Array> | null;
-  /** A stream of the child's stderr when it is `"pipe"`, else `null`. */
+  /** A byte stream of the child's stderr when it is `"pipe"`, else `null`. */
   readonly stderr: ReadableStream<Uint8Array> | null;
   #killSignal: number;
   #closePipes: (() => void)[] = [];
