@@ -25,6 +25,8 @@ export interface Column<R> {
   align?: Align;
   /** The width its cells usually reach, for a table printed row by row as results come (`wait`). */
   width?: number;
+  /** A free-text column (a command line): cut to this width when it is not the last, as `ps` and `lsns` do. */
+  cut?: number;
   cell(record: R, s: Style): Cell;
 }
 
@@ -77,10 +79,28 @@ export function tableFormat<R>(
   return { columns: picked, noHeadings: values.noheadings === true, raw: values.raw === true };
 }
 
-/** Prints records as a table in the given format; `maxWidth` cuts the last column as `ps` does. */
+/** A command line that is not the last column: one long command would otherwise widen every row. */
+const COMMAND_CUT = 40;
+
+/** `cell` with its text cut to `n` code points. */
+function cutCell(cell: Cell, n: number): Cell {
+  const cut = (t: string): string => t.length <= n ? t : [...t].slice(0, n).join("");
+  return typeof cell === "string" ? cut(cell) : { text: cut(cell.text), paint: cell.paint };
+}
+
+/**
+ * Prints records as a table in the given format; `maxWidth` cuts the last column as `ps` does, and a free-text
+ * column elsewhere is cut to its `cut` width (raw output keeps every cell whole).
+ */
 export function renderTable<R>(format: TableFormat<R>, records: R[], s: Style, maxWidth?: number): string {
   const header = format.columns.map((c) => c.name);
-  const rows = records.map((r) => format.columns.map((c) => c.cell(r, s)));
+  const last = format.columns.length - 1;
+  const rows = records.map((r) =>
+    format.columns.map((c, i) => {
+      const cell = c.cell(r, s);
+      return c.cut === undefined || i === last || format.raw ? cell : cutCell(cell, c.cut);
+    })
+  );
   if (format.raw) {
     const text = (c: Cell): string => (typeof c === "string" ? c : c.text) || NONE;
     // One space between columns; spaces inside a value (a command line) are escaped as lsns -r does.
@@ -261,6 +281,7 @@ export const PS_COLUMNS: Columns<PsRecord> = {
     {
       name: "COMMAND",
       help: "the command line ([comm] without one, '<defunct>' for a zombie)",
+      cut: COMMAND_CUT,
       cell: (r, s) => r.command.startsWith("[") ? { text: r.command, paint: s.dim } : r.command,
     },
   ],
@@ -313,7 +334,7 @@ export const INFO_COLUMNS: Columns<ProcessInfo> = {
     { name: "CGROUPID", help: "its cgroup's id", align: "right", cell: (p) => show(p.cgroupId) },
     { name: "PIDFSID", help: "its pidfs id (Linux >= 6.9)", align: "right", cell: (p) => show(p.id) },
     { name: "NSPID", help: "its pid in every PID namespace down to its own", cell: (p) => p.nspid.join(" ") },
-    { name: "COMMAND", help: "the command line", cell: (p) => p.command },
+    { name: "COMMAND", help: "the command line", cut: COMMAND_CUT, cell: (p) => p.command },
   ],
   defaults: ["PID", "TGID", "PPID", "USER", "CGROUPID", "PIDFSID", "NSPID", "COMMAND"],
 };

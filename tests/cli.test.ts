@@ -1290,6 +1290,24 @@ for (const v of variants) {
       for (const command of ["ps", "ns"]) assert.match(ok(v, [command, "--help"]), /^COLUMNS \(default: /m);
     });
 
+    test("a command line that is not the last column is cut to 40 characters, as ps and lsns cut it", async () => {
+      const long = "x".repeat(100_000); // one such process would otherwise widen every row to 100 KB
+      const sh = await started("sh", ["-c", "sleep 60", long]);
+      try {
+        await execed(sh.pid, "sh");
+        const row = (text: string): string =>
+          text.split("\n").find((l) => new RegExp(`^ *${sh.pid} `).test(l))!;
+        const table = ok(v, ["ps", "-o", "PID,COMMAND,S"]);
+        const command = readText(`/proc/${sh.pid}/cmdline`).split("\0").join(" ").trim(); // the truth
+        assert.equal(row(table).replace(/^ */, ""), `${sh.pid}  ${command.slice(0, 40)}  S`);
+        assert.ok(table.length < 200 * table.split("\n").length, "no row is padded to the long command");
+        assert.ok(row(ok(v, ["ps", "-o", "PID,COMMAND"])).endsWith(command), "last: whole");
+        assert.ok(row(ok(v, ["ps", "-r", "-o", "PID,COMMAND,S"])).includes(long), "raw: whole");
+      } finally {
+        await sh.kill();
+      }
+    });
+
     test("info, wait, kill and reclaim take -o, -n and -r too", async () => {
       const pid = process.pid;
       const truth = psTruth(pid);
