@@ -119,7 +119,6 @@ export function readableFromFd(owner: OwnedFd, socket = false): PipeStream<Reada
   const end = new PipeEnd(owner);
   const what = socket ? "socket" : "pipe";
   let controller!: ReadableByteStreamController;
-  let drained = false;
   const stream = new ReadableStream({
     type: "bytes",
     start(c): void {
@@ -130,13 +129,10 @@ export function readableFromFd(owner: OwnedFd, socket = false): PipeStream<Reada
         // A BYOB read waiting: the kernel copies into the caller's view.
         const request = c.byobRequest;
         const into = request?.view;
-        // A short read emptied the fd: wait for more rather than try again for EAGAIN (as tokio does).
-        if (drained) await end.wait(false);
         for (;;) {
           const buffer = into instanceof Uint8Array ? into : socket ? socketScratch : scratch;
           const size = buffer === into ? BigInt(into.length) : socket ? SOCKET_CHUNK_SIZE : CHUNK_SIZE;
           const r = libc.read(end.fd, buffer, size);
-          drained = r > 0 && r < buffer.length;
           if (r > 0) {
             if (buffer === into) return request!.respond(r);
             if (!socket || 2 * r < buffer.length) return c.enqueue(buffer.slice(0, r));
