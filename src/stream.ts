@@ -15,6 +15,7 @@ import type { OwnedFd } from "./fd.ts";
 import { type ReadyTarget, unwatch, watch } from "./reactor.ts";
 
 const CHUNK = 65536;
+const CHUNK_SIZE = BigInt(CHUNK);
 const scratch = new Uint8Array(CHUNK);
 /**
  * A socket holds far more than a pipe's 64 KiB: it is read up to 256 KiB at a time, into a buffer that is not
@@ -22,9 +23,16 @@ const scratch = new Uint8Array(CHUNK);
  * read is copied out of it.
  */
 const SOCKET_CHUNK = 4 * CHUNK;
-let socketScratch = memory.uninitialized(SOCKET_CHUNK);
-const CHUNK_SIZE = BigInt(CHUNK);
 const SOCKET_CHUNK_SIZE = BigInt(SOCKET_CHUNK);
+let socketScratch = memory.uninitialized(SOCKET_CHUNK);
+
+let lastLength = -1;
+let lastSize = 0n;
+/** `BigInt(length)` for a `size_t` argument, remembered for the last length: streams tend to move one size. */
+function sizeArgument(length: number): bigint {
+  if (length !== lastLength) lastSize = BigInt(lastLength = length);
+  return lastSize;
+}
 
 function closedError(): TypeError {
   return new TypeError("The pipe is closed");
@@ -119,41 +127,58 @@ export function readableFromFd(owner: OwnedFd, socket = false): PipeStream<Reada
   const end = new PipeEnd(owner);
   const what = socket ? "socket" : "pipe";
   let controller!: ReadableByteStreamController;
+  /**
+   * One read, into the view of `request` (a waiting BYOB read) or a scratch buffer: true when it delivered
+   * something (a chunk, the view filled, EOF), false when there was nothing to read yet. Throws when it fails.
+   */
+  const take = (c: ReadableByteStreamController, request: ReadableStreamBYOBRequest | null): boolean => {
+    const into = request === null ? null : request.view as Uint8Array;
+    const buffer = into ?? (socket ? socketScratch : scratch);
+    const size = into !== null ? sizeArgument(into.length) : socket ? SOCKET_CHUNK_SIZE : CHUNK_SIZE;
+    const r = libc.read(end.fd, buffer, size);
+    if (r > 0) {
+      if (request !== null) request.respond(r);
+      else if (!socket || 2 * r < buffer.length) c.enqueue(buffer.slice(0, r));
+      else {
+        // A read that filled at least half of it takes the buffer itself as its chunk.
+        buffer.fill(0, r);
+        c.enqueue(buffer.subarray(0, r));
+        socketScratch = memory.uninitialized(SOCKET_CHUNK);
+      }
+      return true;
+    }
+    if (r === 0) {
+      end.close();
+      c.close();
+      request?.respond(0); // a waiting BYOB read resolves as done
+      return true;
+    }
+    if (r === -Errno.EAGAIN || r === -Errno.EINTR) return false;
+    throw new SyscallError({ syscall: "read", errno: -r, subject: `${what} fd ${end.fd}` });
+  };
+  const takeWhenReady = async (
+    c: ReadableByteStreamController,
+    request: ReadableStreamBYOBRequest | null,
+  ): Promise<void> => {
+    try {
+      do await end.wait(false); while (!take(c, request));
+    } catch (e) {
+      end.close(); // an errored stream gets no cancel() call
+      throw e;
+    }
+  };
   const stream = new ReadableStream({
     type: "bytes",
     start(c): void {
       controller = c;
     },
-    async pull(c): Promise<void> {
+    // Synchronous when there is something to read, the common case: no promise of its own to settle.
+    pull(c): Promise<void> | undefined {
+      const request = c.byobRequest; // read once: a getter that builds the view
       try {
-        // A BYOB read waiting: the kernel copies into the caller's view.
-        const request = c.byobRequest;
-        const into = request?.view;
-        for (;;) {
-          const buffer = into instanceof Uint8Array ? into : socket ? socketScratch : scratch;
-          const size = buffer === into ? BigInt(into.length) : socket ? SOCKET_CHUNK_SIZE : CHUNK_SIZE;
-          const r = libc.read(end.fd, buffer, size);
-          if (r > 0) {
-            if (buffer === into) return request!.respond(r);
-            if (!socket || 2 * r < buffer.length) return c.enqueue(buffer.slice(0, r));
-            // A read that filled at least half of it takes the buffer itself as its chunk.
-            buffer.fill(0, r);
-            c.enqueue(buffer.subarray(0, r));
-            socketScratch = memory.uninitialized(SOCKET_CHUNK);
-            return;
-          }
-          if (r === 0) {
-            end.close();
-            c.close();
-            return request?.respond(0); // a pending BYOB read resolves as done
-          }
-          if (r === -Errno.EAGAIN) await end.wait(false);
-          else if (r !== -Errno.EINTR) {
-            throw new SyscallError({ syscall: "read", errno: -r, subject: `${what} fd ${end.fd}` });
-          }
-        }
+        return take(c, request) ? undefined : takeWhenReady(c, request);
       } catch (e) {
-        end.close(); // an errored stream gets no cancel() call
+        end.close();
         throw e;
       }
     },
@@ -175,30 +200,43 @@ export function writableToFd(owner: OwnedFd, socket = false): PipeStream<Writabl
   const end = new PipeEnd(owner, socket);
   const what = socket ? "socket" : "pipe";
   let controller!: WritableStreamDefaultController;
+  /** One `send`/`write` of `chunk` from `offset`: the new offset (unchanged for `EAGAIN`); throws on failure. */
+  const put = (chunk: Uint8Array, offset: number): number => {
+    const rest = offset === 0 ? chunk : chunk.subarray(offset);
+    const size = sizeArgument(rest.length);
+    const r = socket ? libc.send(end.fd, rest, size, MSG_NOSIGNAL) : libc.write(end.fd, rest, size);
+    if (r >= 0) return offset + r;
+    if (r === -Errno.EAGAIN || r === -Errno.EINTR) return offset;
+    throw new SyscallError({
+      syscall: socket ? "send" : "write",
+      errno: -r,
+      subject: `${what} fd ${end.fd}`,
+    }); // EPIPE
+  };
+  /** The rest of a chunk the kernel did not take at once: wait for room (a short write filled it) and go on. */
+  const finish = async (chunk: Uint8Array, offset: number): Promise<void> => {
+    try {
+      while (offset < chunk.length) {
+        await end.wait(true);
+        offset = put(chunk, offset);
+      }
+    } catch (e) {
+      end.close(); // an errored stream gets no close() or abort() call: the reader must still see EOF
+      throw e;
+    }
+  };
   const stream = new WritableStream<Uint8Array>({
     start(c): void {
       controller = c;
     },
-    async write(chunk): Promise<void> {
+    // Synchronous when the kernel takes the whole chunk, the common case: no promise of its own to settle.
+    write(chunk): Promise<void> | undefined {
       try {
         if (!(chunk instanceof Uint8Array)) throw new TypeError("Expected a Uint8Array chunk");
-        let offset = 0;
-        while (offset < chunk.length) {
-          const rest = chunk.subarray(offset);
-          const length = BigInt(chunk.length - offset);
-          const r = socket ? libc.send(end.fd, rest, length, MSG_NOSIGNAL) : libc.write(end.fd, rest, length);
-          if (r >= 0) {
-            offset += r;
-            // A short write filled the buffer: wait for room rather than try again for EAGAIN (as tokio does).
-            if (offset < chunk.length) await end.wait(true);
-          } else if (r === -Errno.EAGAIN) await end.wait(true);
-          else if (r !== -Errno.EINTR) {
-            const syscall = socket ? "send" : "write";
-            throw new SyscallError({ syscall, errno: -r, subject: `${what} fd ${end.fd}` }); // EPIPE
-          }
-        }
+        const offset = chunk.length === 0 ? 0 : put(chunk, 0);
+        return offset === chunk.length ? undefined : finish(chunk, offset);
       } catch (e) {
-        end.close(); // an errored stream gets no close() or abort() call: the reader must still see EOF
+        end.close();
         throw e;
       }
     },
