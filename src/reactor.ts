@@ -156,33 +156,26 @@ export function failAll(cause: unknown): void {
   for (const [token, target] of [...targets]) unwatch(target, token);
 }
 
-let dispatching = false;
-
 /** Hands `n` events from `view` (at `base`) to their targets. */
 function dispatch(view: DataView, n: number): void {
-  dispatching = true;
-  try {
-    for (let i = 0, off = 0; i < n; i++, off += EV.size) {
-      const token = view.getUint32(off + EV.data, LE) + view.getUint32(off + EV.data + 4, LE) * TWO_32;
-      if (token === 0) {
-        libc.read(efd, counter.bytes, EIGHT); // reset the eventfd
-        continue;
-      }
-      const target = targets.get(token);
-      if (target === undefined) continue; // removed while the event was on its way
-      const events = view.getUint32(off + EV.events, LE);
+  for (let i = 0, off = 0; i < n; i++, off += EV.size) {
+    const token = view.getUint32(off + EV.data, LE) + view.getUint32(off + EV.data + 4, LE) * TWO_32;
+    if (token === 0) {
+      libc.read(efd, counter.bytes, EIGHT); // reset the eventfd
+      continue;
+    }
+    const target = targets.get(token);
+    if (target === undefined) continue; // removed while the event was on its way
+    const events = view.getUint32(off + EV.events, LE);
+    try {
+      target.ready(events);
+    } catch (e) {
       try {
-        target.ready(events);
-      } catch (e) {
-        try {
-          target.fail(e);
-        } finally {
-          unwatch(target, token);
-        }
+        target.fail(e);
+      } finally {
+        unwatch(target, token);
       }
     }
-  } finally {
-    dispatching = false;
   }
 }
 
@@ -206,7 +199,7 @@ function pollAgain(): void {
 
 /** Starts or stops the driver's waiting to match whether anything is watched. */
 function activity(): void {
-  if (dispatching || holding) return; // the driver waits again after the poll phase
+  if (holding) return; // the event buffer is being read, and the driver waits again after the poll phase
   driver.active(epfd, targets.size > 0);
 }
 
